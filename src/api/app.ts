@@ -1,0 +1,104 @@
+/**
+ * Builds the HTTP face of one member: a Fastify instance with every API group registered as a
+ * plugin, and no port (`listen` is the caller's). Two doors, one house: etcd's v3 JSON gateway
+ * under /v3 (and /v3beta) and the plain REST face under /kv, both calling the same server.
+ * The OpenAPI document is generated from the route schemas and served at /openapi.json, with
+ * an interactive page at /docs.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { CairnServer } from '../server/cairn-server.js';
+import { sendGatewayError } from './errors.js';
+import { parseGatewayJson } from './gateway/json-body.js';
+import { GATEWAY_SCHEMAS } from './gateway/schemas.js';
+import { compileGatewayValidator, createGatewayAjv } from './gateway/validation.js';
+import { healthRoutes } from './routes/health.js';
+import { kvGatewayRoutes } from './routes/kv.js';
+import { restKvRoutes } from './routes/rest-kv.js';
+import { PACKAGE_VERSION } from './version.js';
+
+export interface AppOptions {
+  maxRequestBytes: number;
+  logger?: Logger;
+  /** Log one line per request (costs about a third of throughput). */
+  logRequests?: boolean;
+}
+
+/** Base64 makes a gateway body 4/3 of the request; leave room for the JSON around it. */
+function gatewayBodyLimitBytes(maxRequestBytes: number): number {
+  return Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024;
+}
+
+export async function buildApp(server: CairnServer, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    disableRequestLogging: !opts.logRequests,
+    bodyLimit: gatewayBodyLimitBytes(opts.maxRequestBytes),
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  }) as unknown as FastifyInstance;
+
+  for (const s of GATEWAY_SCHEMAS) app.addSchema(s);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Cairn',
+        version: PACKAGE_VERSION,
+        description: "Cairn's HTTP API: etcd's v3 JSON gateway under /v3 (base64 keys and values, int64 as strings) and a plain REST face under /kv.",
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('access-control-allow-origin', '*');
+    reply.header('access-control-allow-headers', 'accept, content-type, authorization, if-match, if-none-match, last-event-id');
+    reply.header('access-control-allow-methods', 'POST, GET, OPTIONS, PUT, DELETE');
+    reply.header('access-control-expose-headers', 'etag, x-cairn-revision, x-cairn-create-revision, x-cairn-mod-revision, x-cairn-version, x-cairn-lease');
+  });
+  app.options('*', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
+
+  for (const prefix of ['/v3', '/v3beta']) {
+    await app.register(gatewayPlugin, { server, prefix });
+  }
+  await app.register(restKvRoutes, { server });
+  await app.register(healthRoutes, { server });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  installNotFound(app);
+  return app;
+}
+
+async function gatewayPlugin(app: FastifyInstance, opts: { server: CairnServer; prefix: string }): Promise<void> {
+  const ajv = createGatewayAjv();
+  app.setValidatorCompiler(({ schema }) => compileGatewayValidator(ajv, schema));
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseGatewayJson(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  app.setErrorHandler((err, req, reply) => sendGatewayError(req, reply, err));
+  // An empty body arrives without a parser run: treat it as {}.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined || req.body === null) (req as { body: unknown }).body = {};
+  });
+  await app.register(kvGatewayRoutes, { server: opts.server, prefix: opts.prefix });
+}
+
+/** etcd answers unknown paths 404 and known paths with the wrong method 405, in plain text. */
+function installNotFound(app: FastifyInstance): void {
+  app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?', 1)[0];
+    const methods = ['GET', 'POST', 'PUT', 'DELETE'].filter((m) => m !== req.method && app.hasRoute({ method: m as 'GET', url: path }));
+    if (methods.length > 0) {
+      return reply.code(405).header('allow', methods.join(', ')).type('text/plain; charset=utf-8').send('Method Not Allowed\n');
+    }
+    return reply.code(404).type('text/plain; charset=utf-8').send('Not Found\n');
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * JSON Schemas of etcd's v3 gateway messages, as data: ajv validates request bodies with them
+ * and @fastify/swagger turns them into the OpenAPI document. Field names are the proto's JSON
+ * names (snake_case; camelCase input is normalised before validation). Every field may be
+ * null, as Go's decoder allows. `x-go-type` names the Go type etcd would report in a type
+ * error, so our 400s read like etcd's.
+ */
+
+export const bytesField = (description: string) => ({
+  type: ['string', 'null'],
+  contentEncoding: 'base64',
+  'x-go-type': '[]uint8',
+  description,
+});
+
+export const int64Field = (description: string) => ({
+  type: ['string', 'integer', 'null'],
+  pattern: '^-?[0-9]+$',
+  'x-go-type': 'int64',
+  description,
+});
+
+export const boolField = (description: string) => ({
+  type: ['boolean', 'null'],
+  'x-go-type': 'bool',
+  description,
+});
+
+export const enumField = (goType: string, names: string[], description: string) => ({
+  type: ['string', 'integer', 'null'],
+  pattern: `^(${names.join('|')})$`,
+  'x-go-type': goType,
+  'x-enum-names': names,
+  description: `${description} One of ${names.join(', ')} (by name or number).`,
+});
+
+const int64Out = { type: 'string', description: 'int64 as a decimal string' } as const;
+const bytesOut = { type: 'string', contentEncoding: 'base64' } as const;
+
+export const ResponseHeaderSchema = {
+  $id: 'ResponseHeader',
+  type: 'object',
+  properties: { cluster_id: int64Out, member_id: int64Out, revision: int64Out, raft_term: int64Out },
+} as const;
+
+export const KeyValueSchema = {
+  $id: 'KeyValue',
+  type: 'object',
+  properties: {
+    key: bytesOut,
+    create_revision: int64Out,
+    mod_revision: int64Out,
+    version: int64Out,
+    value: bytesOut,
+    lease: int64Out,
+  },
+} as const;
+
+export const ErrorSchema = {
+  $id: 'GatewayError',
+  type: 'object',
+  properties: { error: { type: 'string' }, code: { type: 'integer' }, message: { type: 'string' } },
+} as const;
+
+export const RangeRequestSchema = {
+  $id: 'RangeRequest',
+  type: ['object', 'null'],
+  properties: {
+    key: bytesField('First key of the range; a single key when range_end is absent.'),
+    range_end: bytesField('End of the range (exclusive); "AA==" (a zero byte) means every key >= key.'),
+    limit: int64Field('Most keys returned; 0 means no limit.'),
+    revision: int64Field('Read at this revision; 0 or absent means the current one.'),
+    sort_order: enumField('etcdserverpb.RangeRequest_SortOrder', ['NONE', 'ASCEND', 'DESCEND'], 'Sort order.'),
+    sort_target: enumField('etcdserverpb.RangeRequest_SortTarget', ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'], 'Field to sort by.'),
+    serializable: boolField('Serve from this member without a linearizable read round.'),
+    keys_only: boolField('Return keys without values.'),
+    count_only: boolField('Return only the count.'),
+    min_mod_revision: int64Field('Drop keys modified before this revision.'),
+    max_mod_revision: int64Field('Drop keys modified after this revision.'),
+    min_create_revision: int64Field('Drop keys created before this revision.'),
+    max_create_revision: int64Field('Drop keys created after this revision.'),
+  },
+} as const;
+
+export const PutRequestSchema = {
+  $id: 'PutRequest',
+  type: ['object', 'null'],
+  properties: {
+    key: bytesField('Key to write.'),
+    value: bytesField('Value to write.'),
+    lease: int64Field('Lease to attach; 0 for none.'),
+    prev_kv: boolField('Return the previous key-value.'),
+    ignore_value: boolField('Keep the current value.'),
+    ignore_lease: boolField('Keep the current lease.'),
+  },
+} as const;
+
+export const DeleteRangeRequestSchema = {
+  $id: 'DeleteRangeRequest',
+  type: ['object', 'null'],
+  properties: {
+    key: bytesField('First key to delete.'),
+    range_end: bytesField('End of the range (exclusive); "AA==" means every key >= key.'),
+    prev_kv: boolField('Return the deleted key-values.'),
+  },
+} as const;
+
+export const CompareSchema = {
+  $id: 'Compare',
+  type: ['object', 'null'],
+  properties: {
+    result: enumField('etcdserverpb.Compare_CompareResult', ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL'], 'Comparison.'),
+    target: enumField('etcdserverpb.Compare_CompareTarget', ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE'], 'What to compare.'),
+    key: bytesField('Key to compare.'),
+    version: int64Field('For target VERSION.'),
+    create_revision: int64Field('For target CREATE.'),
+    mod_revision: int64Field('For target MOD.'),
+    value: bytesField('For target VALUE.'),
+    lease: int64Field('For target LEASE.'),
+    range_end: bytesField('Compare every key in [key, range_end).'),
+  },
+} as const;
+
+export const RequestOpSchema = {
+  $id: 'RequestOp',
+  type: ['object', 'null'],
+  properties: {
+    request_range: { $ref: 'RangeRequest#' },
+    request_put: { $ref: 'PutRequest#' },
+    request_delete_range: { $ref: 'DeleteRangeRequest#' },
+    request_txn: { $ref: 'TxnRequest#' },
+  },
+} as const;
+
+export const TxnRequestSchema = {
+  $id: 'TxnRequest',
+  type: ['object', 'null'],
+  properties: {
+    compare: { type: ['array', 'null'], items: { $ref: 'Compare#' }, 'x-go-type': '[]*etcdserverpb.Compare' },
+    success: { type: ['array', 'null'], items: { $ref: 'RequestOp#' }, 'x-go-type': '[]*etcdserverpb.RequestOp' },
+    failure: { type: ['array', 'null'], items: { $ref: 'RequestOp#' }, 'x-go-type': '[]*etcdserverpb.RequestOp' },
+  },
+} as const;
+
+export const CompactionRequestSchema = {
+  $id: 'CompactionRequest',
+  type: ['object', 'null'],
+  properties: {
+    revision: int64Field('Compact history below this revision.'),
+    physical: boolField('Answer only after the history is physically removed.'),
+  },
+} as const;
+
+const header = { $ref: 'ResponseHeader#' } as const;
+
+export const RangeResponseSchema = {
+  $id: 'RangeResponse',
+  type: 'object',
+  properties: {
+    header,
+    kvs: { type: 'array', items: { $ref: 'KeyValue#' } },
+    more: { type: 'boolean' },
+    count: int64Out,
+  },
+} as const;
+
+export const PutResponseSchema = {
+  $id: 'PutResponse',
+  type: 'object',
+  properties: { header, prev_kv: { $ref: 'KeyValue#' } },
+} as const;
+
+export const DeleteRangeResponseSchema = {
+  $id: 'DeleteRangeResponse',
+  type: 'object',
+  properties: { header, deleted: int64Out, prev_kvs: { type: 'array', items: { $ref: 'KeyValue#' } } },
+} as const;
+
+export const ResponseOpSchema = {
+  $id: 'ResponseOp',
+  type: 'object',
+  properties: {
+    response_range: { $ref: 'RangeResponse#' },
+    response_put: { $ref: 'PutResponse#' },
+    response_delete_range: { $ref: 'DeleteRangeResponse#' },
+    response_txn: { $ref: 'TxnResponse#' },
+  },
+} as const;
+
+export const TxnResponseSchema = {
+  $id: 'TxnResponse',
+  type: 'object',
+  properties: {
+    header,
+    succeeded: { type: 'boolean' },
+    responses: { type: 'array', items: { $ref: 'ResponseOp#' } },
+  },
+} as const;
+
+export const CompactionResponseSchema = {
+  $id: 'CompactionResponse',
+  type: 'object',
+  properties: { header },
+} as const;
+
+/** Every shared schema, in an order where references resolve. */
+export const GATEWAY_SCHEMAS = [
+  ResponseHeaderSchema, KeyValueSchema, ErrorSchema,
+  RangeRequestSchema, PutRequestSchema, DeleteRangeRequestSchema, CompareSchema, RequestOpSchema,
+  TxnRequestSchema, CompactionRequestSchema,
+  RangeResponseSchema, PutResponseSchema, DeleteRangeResponseSchema, ResponseOpSchema, TxnResponseSchema,
+  CompactionResponseSchema,
+] as const;

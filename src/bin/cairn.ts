@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * `cairn`: one member. Parses settings (flags, CAIRN_*/ETCD_* env, --config-file), opens the
+ * member, serves its HTTP face on every --listen-client-urls address, and shuts down cleanly
+ * on SIGTERM/SIGINT (in-flight requests finish, the store closes). Thin by design.
+ */
+import { createServer, type Server } from 'node:http';
+import { pino, type Logger } from 'pino';
+import { buildApp } from '../api/app.js';
+import { PACKAGE_VERSION } from '../api/version.js';
+import { ConfigError, loadServerConfig, type Config } from '../config/index.js';
+import { CAIRN_VERSION, CLUSTER_VERSION, CairnServer } from '../server/cairn-server.js';
+import { DataDirError } from '../server/identity.js';
+import { notifySystemdReady } from '../server/systemd-notify.js';
+
+function bindHost(u: URL): string {
+  const h = u.hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' ? '127.0.0.1' : h;
+}
+
+async function main(): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadServerConfig(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`cairn: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (loaded.kind === 'help') {
+    process.stdout.write(loaded.text);
+    return 0;
+  }
+  if (loaded.kind === 'version') {
+    process.stdout.write(`cairn Version: ${PACKAGE_VERSION}\netcd API Version: ${CAIRN_VERSION}\netcd Cluster Version: ${CLUSTER_VERSION}\nNode Version: ${process.version}\n`);
+    return 0;
+  }
+  const config = loaded.config;
+  const logger = pino({ level: pinoLevel(config.logLevel), base: { name: config.name } });
+  for (const w of loaded.warnings) logger.warn(w);
+  return serve(config, logger);
+}
+
+function pinoLevel(level: string): string {
+  return level === 'panic' ? 'fatal' : level;
+}
+
+async function serve(config: Config, logger: Logger): Promise<number> {
+  let server: CairnServer;
+  try {
+    server = await CairnServer.start({
+      name: config.name,
+      dataDir: config.dataDir,
+      initialClusterToken: config.initialClusterToken,
+      initialAdvertisePeerUrls: config.initialAdvertisePeerUrls.map((u) => u.toString().replace(/\/$/, '')),
+      advertiseClientUrls: config.advertiseClientUrls.map((u) => u.toString().replace(/\/$/, '')),
+      maxTxnOps: config.maxTxnOps,
+      maxRequestBytes: config.maxRequestBytes,
+      logger,
+    });
+  } catch (e) {
+    if (e instanceof DataDirError) {
+      logger.fatal(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  const app = await buildApp(server, { maxRequestBytes: config.maxRequestBytes, logger });
+  const [first, ...rest] = config.listenClientUrls;
+  await app.listen({ host: bindHost(first), port: Number(first.port || 2379) });
+  const extra: Server[] = [];
+  for (const u of rest) {
+    const s = createServer((req, res) => app.routing(req, res));
+    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(Number(u.port || 2379), bindHost(u), resolve));
+    extra.push(s);
+  }
+  logger.info({ listenClientUrls: config.listenClientUrls.map(String) }, 'serving client requests');
+  notifySystemdReady(logger);
+  await waitForSignal(logger);
+  await Promise.all(extra.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  await app.close();
+  await server.close();
+  return 0;
+}
+
+function waitForSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve();
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`cairn: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
