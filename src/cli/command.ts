@@ -1,0 +1,48 @@
+/**
+ * The glue between yargs and a command's action: a command module registers its yargs
+ * definitions and, in each handler, selects the action to run with the parsed arguments.
+ * main.ts runs the selected action after parsing, so parsing errors never half-run a command.
+ *
+ * Must never: do I/O while yargs is parsing.
+ */
+import type { Argv } from 'yargs';
+import type { CommandContext } from './context.js';
+
+export type Args = Record<string, unknown> & { _: (string | number)[] };
+export type Action = (ctx: CommandContext) => Promise<void>;
+export type Select = (argv: Args, action: Action) => void;
+export type Register = (y: Argv, select: Select) => Argv;
+
+/**
+ * The positional arguments of a command as one list, as etcdctl's cobra hands them over.
+ * Commands declare no yargs positionals (a positional named `key` would collide with the
+ * global TLS flag `--key`); their usage line names the arguments instead.
+ */
+export function positionals(argv: Args, commandDepth: number): string[] {
+  return argv._.slice(commandDepth).map(String);
+}
+
+/** A command's usage line and flags, etcdctl-style: `cairnctl get [options] <key> [range_end]`. */
+export function usage(line: string, flags?: (y: Argv) => Argv): (y: Argv) => Argv {
+  return (y) => {
+    const withUsage = y.usage(`cairnctl ${line}`);
+    return flags ? flags(withUsage) : withUsage;
+  };
+}
+
+/** The arguments after `--` (commands run by `watch`, `lock`, `elect`). */
+export function afterDashDash(argv: Args): string[] {
+  const rest = argv['--'];
+  return Array.isArray(rest) ? rest.map(String) : [];
+}
+
+export function flagString(argv: Args, name: string, fallback = ''): string {
+  const v = argv[name];
+  if (v === undefined || v === null) return fallback;
+  return Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+}
+
+export function flagBool(argv: Args, name: string): boolean {
+  const v = argv[name];
+  return Array.isArray(v) ? v[v.length - 1] === true : v === true;
+}

@@ -1,0 +1,13 @@
+/**
+ * Every cairnctl command, registered in etcdctl's order.
+ *
+ * Must never: hold command logic (each command lives in its own module).
+ */
+import type { Argv } from 'yargs';
+import type { Select } from '../command.js';
+import { registerKv } from './kv.js';
+
+export function registerAll(y: Argv, select: Select): Argv {
+  registerKv(y, select);
+  return y;
+}
