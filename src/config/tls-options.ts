@@ -37,6 +37,12 @@ export const GO_TO_OPENSSL_CIPHERS: ReadonlyMap<string, string> = new Map([
   ['TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305'],
 ]);
 
+/** Go names etcd accepts that Node's OpenSSL cannot offer: refused with their own reason. */
+const UNAVAILABLE_CIPHERS = new Set([
+  'TLS_RSA_WITH_RC4_128_SHA', 'TLS_ECDHE_ECDSA_WITH_RC4_128_SHA', 'TLS_ECDHE_RSA_WITH_RC4_128_SHA',
+  'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA',
+]);
+
 export interface CipherChoice {
   readonly cipherSuites: string[];
   readonly opensslCiphers: string | null;
@@ -47,6 +53,9 @@ export function parseCipherSuites(entry: RawEntry): CipherChoice {
   const openssl: string[] = [];
   for (const suite of cipherSuites) {
     const name = GO_TO_OPENSSL_CIPHERS.get(suite);
+    if (name === undefined && UNAVAILABLE_CIPHERS.has(suite)) {
+      throw invalidValue(suite, entry.origin, 'RC4 and 3DES cipher suites are not available in Node\'s OpenSSL; choose an AES-GCM or CHACHA20 suite');
+    }
     if (name === undefined) {
       throw invalidValue(suite, entry.origin, `unexpected TLS cipher suite; expected names like TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`);
     }

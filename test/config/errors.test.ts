@@ -129,7 +129,8 @@ describe('errors name the setting and where its value came from', () => {
       'https://127.0.0.1:2380 in --listen-peer-urls uses https, so --peer-cert-file and --peer-key-file (or --peer-auto-tls) must be given',
     );
     loadFails(['--peer-cert-allowed-cn', 'a', '--peer-cert-allowed-hostname', 'b'], {}, '--peer-cert-allowed-cn and --peer-cert-allowed-hostname cannot both be set: choose one way to check peer certificates');
-    loadFails(['--cipher-suites', 'TLS_RSA_WITH_RC4_128_SHA'], {}, 'invalid value "TLS_RSA_WITH_RC4_128_SHA" for --cipher-suites: unexpected TLS cipher suite; expected names like TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    loadFails(['--cipher-suites', 'TLS_FOO'], {}, 'invalid value "TLS_FOO" for --cipher-suites: unexpected TLS cipher suite; expected names like TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+    loadFails(['--cipher-suites', 'TLS_RSA_WITH_RC4_128_SHA'], {}, 'invalid value "TLS_RSA_WITH_RC4_128_SHA" for --cipher-suites: RC4 and 3DES cipher suites are not available in Node\'s OpenSSL; choose an AES-GCM or CHACHA20 suite');
     loadFails(['--tls-min-version', 'TLS1.1'], {}, "invalid value \"TLS1.1\" for --tls-min-version: expected 'TLS1.2' or 'TLS1.3' (older versions are not supported)");
     loadFails(['--tls-min-version', 'TLS1.3', '--tls-max-version', 'TLS1.2'], {}, '--tls-min-version (TLS1.3) is above --tls-max-version (TLS1.2)');
   });
