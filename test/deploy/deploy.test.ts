@@ -77,15 +77,16 @@ describe('Dockerfile', () => {
 describe('docker-compose.yml', () => {
   const compose = parse(readRepoFile('docker-compose.yml'), { merge: true }) as Json;
   const names = Object.keys(compose.services as Json);
-  const members = names.map((name) => ({ name, service: compose.services[name] as Json, ...configOf(compose.services[name].command as string[]) }));
+  // Loaded inside each test, so a member whose flags do not load fails that test by name.
+  const loadMembers = () => names.map((name) => ({ name, service: compose.services[name] as Json, ...configOf(compose.services[name].command as string[]) }));
 
   it('has three members n1, n2, n3 built from the Dockerfile', () => {
     assert.deepEqual(names, ['n1', 'n2', 'n3']);
-    for (const { service } of members) assert.equal(service.build, '.');
+    for (const name of names) assert.equal(compose.services[name].build, '.');
   });
 
   it("each member's flags load cleanly, and its name is its service name and host name", () => {
-    for (const { name, service, config, warnings } of members) {
+    for (const { name, service, config, warnings } of loadMembers()) {
       assert.deepEqual(warnings, [], name);
       assert.equal(config.name, name);
       assert.equal(service.hostname, name);
@@ -93,7 +94,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('all members agree on the initial cluster, token and state', () => {
-    const [first, ...rest] = members;
+    const [first, ...rest] = loadMembers();
     for (const member of rest) {
       assert.equal(clusterText(member.config.initialCluster), clusterText(first.config.initialCluster));
       assert.equal(member.config.initialClusterToken, first.config.initialClusterToken);
@@ -103,7 +104,7 @@ describe('docker-compose.yml', () => {
   });
 
   it("each member advertises its own entry of --initial-cluster, on its service name and peer listen port", () => {
-    for (const { name, config } of members) {
+    for (const { name, config } of loadMembers()) {
       const entry = config.initialCluster.find((member) => member.name === name)!;
       assert.deepEqual(entry.peerUrls.map(urlText), config.initialAdvertisePeerUrls.map(urlText));
       for (const url of config.initialAdvertisePeerUrls) {
@@ -120,6 +121,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes each client port on a distinct host port and keeps each data dir on its own named volume', () => {
     const hostPorts = new Set<string>();
+    const members = loadMembers();
     for (const { name, service, config } of members) {
       const [hostPort, containerPort] = String(service.ports[0]).split(':');
       assert.equal(Number(containerPort), portOf(config.listenClientUrls[0]), name);
