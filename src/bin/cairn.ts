@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `cairn`: one member. Parses settings (flags, CAIRN_*/ETCD_* env, --config-file), opens the
+ * `cairn`: one member. Parses settings (flags, CAIRN_ and ETCD_ env vars, --config-file), opens the
  * member, serves its HTTP face on every --listen-client-urls address, and shuts down cleanly
  * on SIGTERM/SIGINT (in-flight requests finish, the store closes). Thin by design.
  */
@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { PACKAGE_VERSION } from '../api/version.js';
-import { ConfigError, loadServerConfig, type Config } from '../config/index.js';
+import { ConfigError, loadServerConfig, portOf, urlText, type Config } from '../config/index.js';
 import { CAIRN_VERSION, CLUSTER_VERSION, CairnServer } from '../server/cairn-server.js';
 import { DataDirError } from '../server/identity.js';
 import { notifySystemdReady } from '../server/systemd-notify.js';
@@ -54,8 +54,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       name: config.name,
       dataDir: config.dataDir,
       initialClusterToken: config.initialClusterToken,
-      initialAdvertisePeerUrls: config.initialAdvertisePeerUrls.map((u) => u.toString().replace(/\/$/, '')),
-      advertiseClientUrls: config.advertiseClientUrls.map((u) => u.toString().replace(/\/$/, '')),
+      initialAdvertisePeerUrls: config.initialAdvertisePeerUrls.map(urlText),
+      advertiseClientUrls: config.advertiseClientUrls.map(urlText),
       maxTxnOps: config.maxTxnOps,
       maxRequestBytes: config.maxRequestBytes,
       logger,
@@ -69,11 +69,11 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   }
   const app = await buildApp(server, { maxRequestBytes: config.maxRequestBytes, logger });
   const [first, ...rest] = config.listenClientUrls;
-  await app.listen({ host: bindHost(first), port: Number(first.port || 2379) });
+  await app.listen({ host: bindHost(first), port: portOf(first) });
   const extra: Server[] = [];
   for (const u of rest) {
     const s = createServer((req, res) => app.routing(req, res));
-    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(Number(u.port || 2379), bindHost(u), resolve));
+    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(portOf(u), bindHost(u), resolve));
     extra.push(s);
   }
   logger.info({ listenClientUrls: config.listenClientUrls.map(String) }, 'serving client requests');

@@ -18,6 +18,7 @@ import type {
 import { computeClusterId, computeMemberId, memberDir, readIdentity, writeIdentity, type Identity } from './identity.js';
 import { ServerMetrics } from './metrics.js';
 import { LocalProposer, type Proposer } from './proposer.js';
+import { checkRequestSize } from './request-size.js';
 import { checkTxnRequest } from './txn-check.js';
 
 export interface ResponseHeader {
@@ -151,6 +152,7 @@ export class CairnServer {
 
   private async write(req: WriteRequest): Promise<Answer<WriteResult>> {
     this.checkOpen();
+    checkRequestSize(req, this.options.maxRequestBytes);
     const outcome = await this.proposer.propose(req);
     if (!outcome.ok) throw outcome.error;
     return { header: this.header(outcome.revision), result: outcome.result };
