@@ -279,7 +279,7 @@ function makeHandle(
     dispose: async (opts) => {
       await stop();
       if (opts?.keepData === true) {
-        console.error(`# kept ${m.kind} ${m.name} data dir: ${m.dataDir}\n# --- output tail ---\n${tail(log.text())}`);
+        console.error(`kept ${m.kind} ${m.name} data dir: ${m.dataDir}\n--- output tail ---\n${tail(log.text())}`);
       } else if (ownsData) {
         await rm(m.dataDir, { recursive: true, force: true });
       }

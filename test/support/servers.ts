@@ -19,10 +19,18 @@ export interface ServerScope {
 
 export async function withServers<T>(body: (scope: ServerScope) => Promise<T>): Promise<T> {
   const handles: ServerHandle[] = [];
+  // Starts still in flight when the body throws (one of several started together failed)
+  // must be awaited, or their processes would outlive the scope.
+  const starting: Array<Promise<unknown>> = [];
   const adopt = (h: ServerHandle): ServerHandle => { handles.push(h); return h; };
+  const track = (start: Promise<ServerHandle>): Promise<ServerHandle> => {
+    const adopted = start.then(adopt);
+    starting.push(adopted);
+    return adopted;
+  };
   const scope: ServerScope = {
-    startCairn: async (opts) => adopt(await startCairn(opts)),
-    startEtcd: async (opts) => adopt(await startEtcd(opts)),
+    startCairn: (opts) => track(startCairn(opts)),
+    startEtcd: (opts) => track(startEtcd(opts)),
     adopt,
   };
   let failed = true;
@@ -31,9 +39,10 @@ export async function withServers<T>(body: (scope: ServerScope) => Promise<T>): 
     failed = false;
     return result;
   } finally {
+    await Promise.allSettled(starting);
     const results = await Promise.allSettled(handles.map((h) => h.dispose({ keepData: failed })));
     for (const r of results) {
-      if (r.status === 'rejected') console.error('# cleanup failed:', r.reason);
+      if (r.status === 'rejected') console.error('cleanup failed:', r.reason);
     }
   }
 }
