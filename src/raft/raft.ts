@@ -347,9 +347,7 @@ export class Raft {
       // term makes the stale leader step down and an election sort it out.
       this.msgs.push(newMessage(MT.AppResp, m.from, this.id, this.term));
     } else if (m.type === MT.PreVote) {
-      const resp = newMessage(MT.PreVoteResp, m.from, this.id, this.term);
-      resp.reject = true;
-      this.msgs.push(resp);
+      this.msgs.push(this.voteRejection(m));
     }
   }
 
@@ -365,10 +363,29 @@ export class Raft {
         this.vote = m.from;
       }
     } else {
-      const resp = newMessage(voteRespType(m.type), m.from, this.id, this.term);
-      resp.reject = true;
-      this.msgs.push(resp);
+      this.msgs.push(this.voteRejection(m));
     }
+  }
+
+  /** A vote refusal that also carries our commit index and its term (see learnCommit). */
+  private voteRejection(m: Message): Message {
+    const resp = newMessage(voteRespType(m.type), m.from, this.id, this.term);
+    resp.reject = true;
+    resp.commit = this.log.committed;
+    resp.logTerm = this.log.termOrZero(this.log.committed);
+    return resp;
+  }
+
+  /**
+   * Adopts a peer's commit index from a vote refusal when our log holds the same entry at that
+   * index: by log matching our prefix is then identical to the peer's, and committed.
+   * Why: a removed leader may be the only one who knows its removal committed; it can neither
+   * lead nor (having a longer log) vote for the others, so without this the rest of the
+   * cluster would keep counting it and could never elect a leader again.
+   */
+  private learnCommit(m: Message): void {
+    if (m.commit <= this.log.committed || m.logTerm === 0 || m.commit > this.log.lastIndex()) return;
+    if (this.log.term(m.commit) === m.logTerm) this.log.commitTo(m.commit);
   }
 
   // ---------------------------------------------------------------- elections
@@ -454,6 +471,7 @@ export class Raft {
         return null;
       case MT.PreVoteResp:
       case MT.VoteResp:
+        if (m.reject) this.learnCommit(m);
         if (m.type === myRespType) this.pollVote(m);
         return null;
       case MT.TransferLeader: return null;
@@ -499,6 +517,10 @@ export class Raft {
         return null;
       case MT.ReadIndexResp:
         this.readStates.push({ index: m.index, requestCtx: m.context });
+        return null;
+      case MT.PreVoteResp:
+      case MT.VoteResp:
+        if (m.reject) this.learnCommit(m);
         return null;
       default:
         return null;
@@ -655,13 +677,10 @@ export class Raft {
 
   private leaderReadIndex(m: Message): RaftError | null {
     if (m.context.length === 0) return new RaftError('InvalidArgument', 'read index needs a request context');
-    if (this.prs.voters.length === 1 && this.prs.isVoter(this.id)) {
-      // Alone: nobody else can have committed anything, our commit index is the answer.
-      this.respondReadIndex(m, this.log.committed);
-      return null;
-    }
     if (!this.committedEntryInCurrentTerm()) {
-      // Our commit index may lag the previous leader's until our first entry commits.
+      // Our commit index may lag what was committed before (by a previous leader, or by us
+      // before a restart: commit-only hard state changes are not synced) until our own first
+      // entry commits. This holds for a single voter too, unlike etcd's shortcut.
       if (this.pendingReadIndexMessages.length >= this.maxPendingReadIndexRequests) {
         return new RaftError('ReadIndexDropped', 'too many pending reads');
       }
@@ -672,6 +691,11 @@ export class Raft {
   }
 
   private queueReadIndex(m: Message): RaftError | null {
+    if (this.prs.voters.length === 1 && this.prs.isVoter(this.id)) {
+      // Alone: nobody else can commit anything, so no heartbeat round is needed.
+      this.respondReadIndex(m, this.log.committed);
+      return null;
+    }
     if (this.readOnly.full()) return new RaftError('ReadIndexDropped', 'too many pending reads');
     this.readOnly.addRequest(this.log.committed, m);
     this.readOnly.recvAck(this.id, m.context);
@@ -885,7 +909,10 @@ export class Raft {
     this.switchToConfState(cs);
     if (this.state !== 'leader') return cs;
     if (!this.prs.isVoter(this.id)) {
-      // Removed (or demoted) leader: step down; the remaining voters elect a successor.
+      // Removed (or demoted) leader: first tell the others the commit index that covers the
+      // change (else they may still count us in their quorum), then step down so the
+      // remaining voters elect a successor.
+      this.bcastAppend();
       this.becomeFollower(this.term, NONE);
       return cs;
     }
