@@ -55,7 +55,7 @@ export async function runKvSuite(url: string, o: KvSuiteOptions): Promise<LoadRe
     const r = await runLoadInChild({ url, workload: c.workload, connections: c.connections, warmupMs: o.warmupMs, durationMs: o.durationMs }, o.cwd);
     o.log(`  ${c.workload.padEnd(8)} ${String(c.connections).padStart(4)} conns: ${r.reqPerSec} req/s, p50 ${r.p50Ms} ms, ` +
       `p99 ${r.p99Ms} ms${r.errors + r.non200 > 0 ? `, ${r.errors} errors, ${r.non200} non-200 (${r.firstError})` : ''}` +
-      `${r.casSuccessRatio !== undefined ? `, CAS success ${r.casSuccessRatio}` : ''}`);
+      `${r.casSuccessRatio !== undefined ? `, CAS success ${r.casSuccessRatio}` : ''}, generator CPU ${r.generatorCpuPct}%`);
     results.push(r);
   }
   return results;

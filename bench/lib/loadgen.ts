@@ -33,6 +33,8 @@ export interface LoadResult extends LatencySummary {
   non200: number;
   /** CAS only: share of txns whose compare held. */
   casSuccessRatio?: number;
+  /** CPU the generator itself used, in % of one core: near 100 means it may be the bottleneck. */
+  generatorCpuPct: number;
   firstError?: string;
 }
 
@@ -48,11 +50,12 @@ interface Phase {
   non200: number;
   casTries: number;
   casWins: number;
+  cpuAtStart: NodeJS.CpuUsage;
   firstError?: string;
 }
 
 function newPhase(): Phase {
-  return { histogram: new LatencyHistogram(), requests: 0, errors: 0, non200: 0, casTries: 0, casWins: 0 };
+  return { histogram: new LatencyHistogram(), requests: 0, errors: 0, non200: 0, casTries: 0, casWins: 0, cpuAtStart: process.cpuUsage() };
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -111,6 +114,7 @@ async function sendOne(client: Client, req: PreparedRequest, phase: Phase): Prom
 }
 
 function toResult(spec: LoadSpec, phase: Phase, elapsedMs: number): LoadResult {
+  const cpu = process.cpuUsage(phase.cpuAtStart);
   return {
     workload: spec.workload,
     connections: spec.connections,
@@ -119,6 +123,7 @@ function toResult(spec: LoadSpec, phase: Phase, elapsedMs: number): LoadResult {
     reqPerSec: Math.round((phase.requests / elapsedMs) * 1000),
     errors: phase.errors,
     non200: phase.non200,
+    generatorCpuPct: Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100),
     ...(spec.workload === 'txn-cas' ? { casSuccessRatio: phase.casTries === 0 ? 0 : Math.round((phase.casWins / phase.casTries) * 1000) / 1000 } : {}),
     ...(phase.firstError !== undefined ? { firstError: phase.firstError } : {}),
     ...phase.histogram.summary(),
