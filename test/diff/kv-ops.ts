@@ -333,6 +333,8 @@ export class KvOpGenerator {
       () => this.op('odd:enum-numbers', '/v3/kv/range', { key: zeroKey, range_end: zeroKey, sort_order: 2, sort_target: 4 }),
       () => this.op('odd:camel-case', '/v3/kv/range', { key: zeroKey, rangeEnd: zeroKey, sortOrder: 'DESCEND', sortTarget: 'MOD', keysOnly: true }),
       () => this.op('odd:negative-limit', '/v3/kv/range', { key: zeroKey, range_end: zeroKey, limit: '-1' }),
+      () => this.op('odd:max-int64-revision', '/v3/kv/range', { key: this.key(), revision: '9223372036854775807' }),
+      () => this.op('bad:int64-overflow', '/v3/kv/range', { key: this.key(), revision: '9223372036854775808' }, { relax: 'decode-error' }),
     ];
     return r.pick(cases)();
   }
