@@ -12,3 +12,9 @@ const io = processIo();
 process.exitCode = await runCairnctl(process.argv.slice(2), io);
 // Long-running commands (watch, lock, keep-alive) leave stdin listeners; drop them so Node exits.
 process.stdin.destroy();
+// Interrupted (Ctrl-C): end as etcdctl does, by the signal, so the shell sees 130/143.
+const signal = io.signal();
+if (signal !== null) {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+}

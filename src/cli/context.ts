@@ -17,11 +17,14 @@ export class CommandContext {
   private clientInstance: GatewayClient | null = null;
   private printerInstance: Printer | null = null;
   private readonly valueOnly: boolean;
+  /** The command line as given (yargs cannot tell `watch k --` from `watch k`). */
+  readonly rawArgs: readonly string[];
 
-  constructor(io: CliIo, globals: GlobalOptions, opts: { valueOnly?: boolean } = {}) {
+  constructor(io: CliIo, globals: GlobalOptions, opts: { valueOnly?: boolean; rawArgs?: string[] } = {}) {
     this.io = io;
     this.globals = globals;
     this.valueOnly = opts.valueOnly ?? false;
+    this.rawArgs = opts.rawArgs ?? [];
   }
 
   get printer(): Printer {

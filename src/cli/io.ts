@@ -22,14 +22,21 @@ export interface CliIo {
   interrupted: Promise<void>;
 }
 
+/** The process io, plus which signal (if any) interrupted the command. */
+export interface ProcessIo extends CliIo {
+  signal(): NodeJS.Signals | null;
+}
+
 /** The real process's streams, for src/bin/cairnctl.ts. */
-export function processIo(): CliIo {
+export function processIo(): ProcessIo {
   let stop!: () => void;
+  let received: NodeJS.Signals | null = null;
   const interrupted = new Promise<void>((resolve) => { stop = resolve; });
-  const onSignal = (): void => { stop(); };
+  const onSignal = (sig: NodeJS.Signals): void => { received = sig; stop(); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return {
+    signal: () => received,
     out: (d) => { process.stdout.write(d); },
     err: (d) => { process.stderr.write(d); },
     stdin: process.stdin,

@@ -94,13 +94,13 @@ export async function runCairnctl(args: string[], io: CliIo): Promise<number> {
     if (output) io.out(output.endsWith('\n') ? output : output + '\n');
     return ExitCode.Success;
   }
-  return runSelected(io, selected);
+  return runSelected(io, selected, args);
 }
 
-async function runSelected(io: CliIo, selected: { argv: Args; action: Action }): Promise<number> {
+async function runSelected(io: CliIo, selected: { argv: Args; action: Action }, rawArgs: string[]): Promise<number> {
   let ctx: CommandContext | null = null;
   try {
-    ctx = new CommandContext(io, resolveGlobals(selected.argv, io.env));
+    ctx = new CommandContext(io, resolveGlobals(selected.argv, io.env), { rawArgs });
     await selected.action(ctx);
     return ExitCode.Success;
   } catch (e) {

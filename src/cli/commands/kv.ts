@@ -70,7 +70,7 @@ export function putOp(args: string[], argv: Args, stdinValue: Buffer | null): Pu
   if (args.length === 0) throw badArgs('put command needs 1 argument and input from stdin or 2 arguments');
   const ignoreValue = flagBool(argv, 'ignore-value');
   if (ignoreValue && args.length > 1) throw badArgs("put command needs only 1 argument when 'ignore-value' is set");
-  let value = Buffer.alloc(0);
+  let value: Buffer = Buffer.alloc(0);
   if (!ignoreValue) {
     if (args.length > 1) value = Buffer.from(args[1]);
     else if (stdinValue !== null && stdinValue.length > 0) value = stdinValue;
