@@ -1,0 +1,170 @@
+/**
+ * The byte formats of the three record kinds the store keeps, with length checks on decode.
+ *
+ * - latest record (table `latest`, keyed by user key): the current version of a live key.
+ *   format u8 | keyId u64 | createRev u64 | modMain u64 | modSub u32 | version u64 | lease i64 | value
+ * - version record (table `revs`, keyed by revision): one change of one key, as history.
+ *   flags u8 | keyId u64 | createRev u64 | version u64 | lease i64 | keyLen u32 | key | value
+ *   (a tombstone has flags bit 0 set, zero numbers and no value)
+ * - grave record (table `graveyard`, keyed by user key): a deleted key whose history remains.
+ *   keyId u64 | tombMain u64 | tombSub u32
+ *
+ * This module never touches LMDB and never decides semantics; it only packs and checks bytes.
+ * A record that fails its checks is corruption: it throws a plain Error (not a client error).
+ */
+import type { Bytes, KeyValue } from './types.js';
+import { asBuffer } from './revision.js';
+
+export const LATEST_FORMAT_V1 = 1;
+export const LATEST_HEADER_BYTES = 45;
+export const VERSION_HEADER_BYTES = 37;
+export const GRAVE_RECORD_BYTES = 20;
+export const VERSION_FLAG_TOMBSTONE = 1;
+/** Offset of the keyId inside latest and version records (same in both). */
+export const KEY_ID_OFFSET = 1;
+
+export interface LatestFields {
+  keyId: bigint;
+  createRevision: bigint;
+  modMain: bigint;
+  modSub: number;
+  version: bigint;
+  lease: bigint;
+  value: Bytes;
+}
+
+export function encodeLatest(f: LatestFields): Buffer {
+  const buf = Buffer.allocUnsafe(LATEST_HEADER_BYTES + f.value.byteLength);
+  buf[0] = LATEST_FORMAT_V1;
+  buf.writeBigUInt64BE(f.keyId, 1);
+  buf.writeBigUInt64BE(f.createRevision, 9);
+  buf.writeBigUInt64BE(f.modMain, 17);
+  buf.writeUInt32BE(f.modSub, 25);
+  buf.writeBigUInt64BE(f.version, 29);
+  buf.writeBigInt64BE(f.lease, 37);
+  buf.set(f.value, LATEST_HEADER_BYTES);
+  return buf;
+}
+
+function checkLatest(buf: Buffer): void {
+  if (buf.length < LATEST_HEADER_BYTES || buf[0] !== LATEST_FORMAT_V1) {
+    throw new Error(`mvcc: corrupt latest record (length ${buf.length}, format ${buf[0]})`);
+  }
+}
+
+/** Decodes a latest record into a KeyValue; `value` shares memory with `record`. */
+export function decodeLatest(key: Bytes, record: Uint8Array, keysOnly = false): KeyValue {
+  const buf = asBuffer(record);
+  checkLatest(buf);
+  return {
+    key,
+    createRevision: buf.readBigUInt64BE(9),
+    modRevision: buf.readBigUInt64BE(17),
+    version: buf.readBigUInt64BE(29),
+    value: keysOnly ? EMPTY : buf.subarray(LATEST_HEADER_BYTES),
+    lease: buf.readBigInt64BE(37),
+  };
+}
+
+export function latestKeyId(record: Buffer): bigint {
+  checkLatest(record);
+  return record.readBigUInt64BE(1);
+}
+
+export function latestModMain(record: Buffer): bigint {
+  checkLatest(record);
+  return record.readBigUInt64BE(17);
+}
+
+export function latestModSub(record: Buffer): number {
+  checkLatest(record);
+  return record.readUInt32BE(25);
+}
+
+export const EMPTY: Buffer = Buffer.alloc(0);
+
+export interface VersionFields {
+  tombstone: boolean;
+  keyId: bigint;
+  createRevision: bigint;
+  version: bigint;
+  lease: bigint;
+  key: Bytes;
+  value: Bytes;
+}
+
+export function encodeVersion(f: VersionFields): Buffer {
+  const keyLen = f.key.byteLength;
+  const buf = Buffer.allocUnsafe(VERSION_HEADER_BYTES + keyLen + f.value.byteLength);
+  buf[0] = f.tombstone ? VERSION_FLAG_TOMBSTONE : 0;
+  buf.writeBigUInt64BE(f.keyId, 1);
+  buf.writeBigUInt64BE(f.createRevision, 9);
+  buf.writeBigUInt64BE(f.version, 17);
+  buf.writeBigInt64BE(f.lease, 25);
+  buf.writeUInt32BE(keyLen, 33);
+  buf.set(f.key, VERSION_HEADER_BYTES);
+  buf.set(f.value, VERSION_HEADER_BYTES + keyLen);
+  return buf;
+}
+
+function checkVersion(buf: Buffer): number {
+  if (buf.length < VERSION_HEADER_BYTES || (buf[0] & ~VERSION_FLAG_TOMBSTONE) !== 0) {
+    throw new Error(`mvcc: corrupt version record (length ${buf.length})`);
+  }
+  const keyLen = buf.readUInt32BE(33);
+  if (VERSION_HEADER_BYTES + keyLen > buf.length) {
+    throw new Error(`mvcc: corrupt version record (key length ${keyLen} > record ${buf.length})`);
+  }
+  return keyLen;
+}
+
+export function versionIsTombstone(record: Buffer): boolean {
+  checkVersion(record);
+  return (record[0] & VERSION_FLAG_TOMBSTONE) !== 0;
+}
+
+export function versionKeyId(record: Buffer): bigint {
+  checkVersion(record);
+  return record.readBigUInt64BE(1);
+}
+
+export function versionKey(record: Buffer): Buffer {
+  const keyLen = checkVersion(record);
+  return record.subarray(VERSION_HEADER_BYTES, VERSION_HEADER_BYTES + keyLen);
+}
+
+/** The KeyValue a version record describes, at `modRevision`; undefined for a tombstone. */
+export function decodeVersion(record: Uint8Array, modRevision: bigint, keysOnly = false): KeyValue | undefined {
+  const buf = asBuffer(record);
+  const keyLen = checkVersion(buf);
+  if ((buf[0] & VERSION_FLAG_TOMBSTONE) !== 0) return undefined;
+  const valueStart = VERSION_HEADER_BYTES + keyLen;
+  return {
+    key: buf.subarray(VERSION_HEADER_BYTES, valueStart),
+    createRevision: buf.readBigUInt64BE(9),
+    modRevision,
+    version: buf.readBigUInt64BE(17),
+    value: keysOnly ? EMPTY : buf.subarray(valueStart),
+    lease: buf.readBigInt64BE(25),
+  };
+}
+
+export interface GraveFields {
+  keyId: bigint;
+  tombMain: bigint;
+  tombSub: number;
+}
+
+export function encodeGrave(f: GraveFields): Buffer {
+  const buf = Buffer.allocUnsafe(GRAVE_RECORD_BYTES);
+  buf.writeBigUInt64BE(f.keyId, 0);
+  buf.writeBigUInt64BE(f.tombMain, 8);
+  buf.writeUInt32BE(f.tombSub, 16);
+  return buf;
+}
+
+export function decodeGrave(record: Uint8Array): GraveFields {
+  const buf = asBuffer(record);
+  if (buf.length !== GRAVE_RECORD_BYTES) throw new Error(`mvcc: corrupt grave record (length ${buf.length})`);
+  return { keyId: buf.readBigUInt64BE(0), tombMain: buf.readBigUInt64BE(8), tombSub: buf.readUInt32BE(16) };
+}

@@ -1,0 +1,237 @@
+/**
+ * Applies a batch of writes inside one LMDB write transaction (the caller opens and commits it).
+ * Each changing write takes the next main revision; its changes take sub revisions 0, 1, ...
+ * A write that fails a check throws a CairnError before it changes anything, so it consumes no
+ * revision; a failure after a change began is a bug or I/O error and aborts the whole batch.
+ *
+ * Owns the per-key bookkeeping of a change (latest/graveyard/revs/history/leaseKeys and the
+ * event). Never commits, never fsyncs, never touches the store's committed state: the store
+ * copies `mainRevision`, `compactRevision` and `nextKeyId` back only after the commit.
+ */
+import { CairnError } from '../errors/errors.js';
+import type {
+  Bytes, DeleteRangeRequest, DeleteRangeResult, Event, KeyValue, PutRequest, PutResult, RequestOp,
+  ResponseOp, TxnRequest, TxnResult, WriteOutcome, WriteRequest, WriteResult,
+} from './types.js';
+import { META, writeMetaU64, type MvccTables } from './tables.js';
+import {
+  EMPTY, decodeGrave, decodeLatest, encodeGrave, encodeLatest, encodeVersion, latestKeyId,
+} from './record-codec.js';
+import { encodeLease, encodeRevision, MAX_SUB_REVISION } from './revision.js';
+import { historyKey } from './read-view.js';
+import { spanOf, spanIsEmpty, spanEnd } from './key-span.js';
+import { executeRange, checkReadRevision } from './range-query.js';
+import { comparesHold } from './compare.js';
+import {
+  checkDeleteRequest, checkPutRequest, checkTxnRequest, type RequestLimits,
+} from './request-check.js';
+
+export interface BatchState {
+  mainRevision: bigint;
+  compactRevision: bigint;
+  nextKeyId: bigint;
+}
+
+/** The branch a txn takes, decided (as etcd) for every nested txn before anything is written. */
+interface TxnPlan {
+  succeeded: boolean;
+  ops: RequestOp[];
+  /** Plans of the nested txns among `ops`, in order. */
+  nested: TxnPlan[];
+}
+
+export function leaseKey(lease: bigint, key: Bytes): Buffer {
+  return Buffer.concat([encodeLease(lease), key]);
+}
+
+export class WriteBatch {
+  readonly events: Event[] = [];
+  /** Set when a compaction request was accepted in this batch. */
+  compactionRequested = false;
+  private sub = 0;
+  private dirty = false;
+
+  constructor(
+    private readonly t: MvccTables,
+    private readonly limits: RequestLimits,
+    readonly state: BatchState,
+    private readonly leaseExists?: (id: bigint) => boolean,
+  ) {}
+
+  apply(write: WriteRequest): WriteOutcome {
+    this.sub = 0;
+    this.dirty = false;
+    try {
+      const result = this.dispatch(write);
+      if (this.sub > 0) this.state.mainRevision += 1n;
+      return { ok: true, result, revision: this.state.mainRevision };
+    } catch (error) {
+      if (!(error instanceof CairnError) || this.dirty) throw error;
+      return { ok: false, error, revision: this.state.mainRevision };
+    }
+  }
+
+  /** Persists the counters this batch moved; called once, last, inside the transaction. */
+  writeMeta(before: BatchState, appliedIndex?: bigint): void {
+    if (this.state.mainRevision !== before.mainRevision) writeMetaU64(this.t, META.revision, this.state.mainRevision);
+    if (this.state.nextKeyId !== before.nextKeyId) writeMetaU64(this.t, META.nextKeyId, this.state.nextKeyId);
+    if (appliedIndex !== undefined) writeMetaU64(this.t, META.applied, appliedIndex);
+  }
+
+  private dispatch(write: WriteRequest): WriteResult {
+    if ('put' in write) {
+      checkPutRequest(write.put, this.limits);
+      this.checkLease(write.put.lease ?? 0n);
+      return { put: this.put(write.put) };
+    }
+    if ('deleteRange' in write) {
+      checkDeleteRequest(write.deleteRange, this.limits);
+      return { deleteRange: this.deleteRange(write.deleteRange) };
+    }
+    if ('txn' in write) {
+      checkTxnRequest(write.txn, this.limits);
+      return { txn: this.txn(write.txn) };
+    }
+    this.compact(write.compaction.revision);
+    return { compaction: {} };
+  }
+
+  private checkLease(lease: bigint): void {
+    if (lease !== 0n && !(this.leaseExists?.(lease) ?? false)) throw new CairnError('LeaseNotFound');
+  }
+
+  private nextSub(): number {
+    if (this.sub >= MAX_SUB_REVISION) throw new Error('mvcc: too many changes in one revision');
+    this.dirty = true;
+    return this.sub++;
+  }
+
+  private put(req: PutRequest): PutResult {
+    const old = this.t.latest.get(req.key as Buffer);
+    if ((req.ignoreValue || req.ignoreLease) && old === undefined) throw new CairnError('KeyNotFound');
+    const prev = old === undefined ? undefined : decodeLatest(req.key, old);
+    const value = req.ignoreValue && prev ? prev.value : req.value;
+    const lease = req.ignoreLease && prev ? prev.lease : req.lease ?? 0n;
+    this.writePut(req.key, value, lease, old, prev);
+    return req.prevKv && prev ? { prevKv: prev } : {};
+  }
+
+  private keyIdFor(key: Bytes): bigint {
+    const grave = this.t.graveyard.get(key as Buffer);
+    if (grave === undefined) return this.state.nextKeyId++;
+    this.t.graveyard.remove(key as Buffer);
+    return decodeGrave(grave).keyId;
+  }
+
+  private writePut(key: Bytes, value: Bytes, lease: bigint, old: Buffer | undefined, prev: KeyValue | undefined): void {
+    const main = this.state.mainRevision + 1n;
+    const sub = this.nextSub();
+    const keyId = old === undefined ? this.keyIdFor(key) : latestKeyId(old);
+    const createRevision = prev?.createRevision ?? main;
+    const version = (prev?.version ?? 0n) + 1n;
+    this.t.latest.put(key as Buffer, encodeLatest({ keyId, createRevision, modMain: main, modSub: sub, version, lease, value }));
+    this.t.revs.put(encodeRevision(main, sub), encodeVersion({ tombstone: false, keyId, createRevision, version, lease, key, value }));
+    this.t.history.put(historyKey(keyId, main, sub), EMPTY);
+    const oldLease = prev?.lease ?? 0n;
+    if (oldLease !== lease) {
+      if (oldLease !== 0n) this.t.leaseKeys.remove(leaseKey(oldLease, key));
+      if (lease !== 0n) this.t.leaseKeys.put(leaseKey(lease, key), EMPTY);
+    }
+    const kv: KeyValue = { key, createRevision, modRevision: main, version, value, lease };
+    this.events.push(prev ? { type: 'PUT', kv, prevKv: prev } : { type: 'PUT', kv });
+  }
+
+  private deleteRange(req: DeleteRangeRequest): DeleteRangeResult {
+    const span = spanOf(req.key, req.rangeEnd);
+    const doomed: Array<{ key: Buffer; record: Buffer }> = [];
+    if (span.kind === 'single') {
+      const record = this.t.latest.get(req.key as Buffer);
+      if (record !== undefined) doomed.push({ key: req.key as Buffer, record });
+    } else if (!spanIsEmpty(span)) {
+      // Collect first: the loop below rewrites the table the cursor would walk.
+      for (const { key, value } of this.t.latest.getRange({ start: span.key as Buffer, end: spanEnd(span) as Buffer | undefined })) {
+        doomed.push({ key: key as Buffer, record: value });
+      }
+    }
+    const prevKvs: KeyValue[] = [];
+    for (const { key, record } of doomed) {
+      const prev = this.writeDelete(key, record);
+      if (req.prevKv) prevKvs.push(prev);
+    }
+    return { deleted: BigInt(doomed.length), prevKvs };
+  }
+
+  private writeDelete(key: Buffer, record: Buffer): KeyValue {
+    const prev = decodeLatest(key, record);
+    const keyId = latestKeyId(record);
+    const main = this.state.mainRevision + 1n;
+    const sub = this.nextSub();
+    this.t.latest.remove(key);
+    this.t.graveyard.put(key, encodeGrave({ keyId, tombMain: main, tombSub: sub }));
+    this.t.revs.put(encodeRevision(main, sub), encodeVersion({
+      tombstone: true, keyId, createRevision: 0n, version: 0n, lease: 0n, key, value: EMPTY,
+    }));
+    this.t.history.put(historyKey(keyId, main, sub), EMPTY);
+    if (prev.lease !== 0n) this.t.leaseKeys.remove(leaseKey(prev.lease, key));
+    const kv: KeyValue = { key, createRevision: 0n, modRevision: main, version: 0n, value: EMPTY, lease: 0n };
+    this.events.push({ type: 'DELETE', kv, prevKv: prev });
+    return prev;
+  }
+
+  private txn(req: TxnRequest): TxnResult {
+    const plan = this.plan(req);
+    this.checkPlan(plan);
+    return this.execute(plan);
+  }
+
+  private plan(req: TxnRequest): TxnPlan {
+    const succeeded = comparesHold(this.t, req.compare);
+    const ops = succeeded ? req.success : req.failure;
+    const nested: TxnPlan[] = [];
+    for (const op of ops) if ('txn' in op) nested.push(this.plan(op.txn));
+    return { succeeded, ops, nested };
+  }
+
+  /** etcd's pre-apply checks of the chosen branches, against the state before the txn. */
+  private checkPlan(plan: TxnPlan): void {
+    let nestedAt = 0;
+    for (const op of plan.ops) {
+      if ('put' in op) {
+        const needsKey = op.put.ignoreValue || op.put.ignoreLease;
+        if (needsKey && this.t.latest.get(op.put.key as Buffer) === undefined) throw new CairnError('KeyNotFound');
+        this.checkLease(op.put.lease ?? 0n);
+      } else if ('range' in op) {
+        checkReadRevision(op.range.revision ?? 0n, { currentRevision: this.state.mainRevision, compactRevision: this.state.compactRevision });
+      } else if ('txn' in op) {
+        this.checkPlan(plan.nested[nestedAt++]);
+      }
+    }
+  }
+
+  private execute(plan: TxnPlan): TxnResult {
+    let nestedAt = 0;
+    const responses: ResponseOp[] = [];
+    for (const op of plan.ops) {
+      if ('range' in op) {
+        const currentRevision = this.state.mainRevision + (this.sub > 0 ? 1n : 0n);
+        responses.push({ range: executeRange(this.t, op.range, { currentRevision, compactRevision: this.state.compactRevision }) });
+      } else if ('put' in op) {
+        responses.push({ put: this.put(op.put) });
+      } else if ('deleteRange' in op) {
+        responses.push({ deleteRange: this.deleteRange(op.deleteRange) });
+      } else {
+        responses.push({ txn: this.execute(plan.nested[nestedAt++]) });
+      }
+    }
+    return { succeeded: plan.succeeded, responses };
+  }
+
+  private compact(revision: bigint): void {
+    if (revision > this.state.mainRevision) throw new CairnError('FutureRev');
+    if (revision <= this.state.compactRevision) throw new CairnError('Compacted');
+    this.state.compactRevision = revision;
+    writeMetaU64(this.t, META.compact, revision);
+    writeMetaU64(this.t, META.compactTarget, revision);
+    this.compactionRequested = true;
+  }
+}
