@@ -1,0 +1,187 @@
+/**
+ * The apply step for a batch of proposed requests that may mix key-space writes and lease
+ * requests. Lease requests take effect in log order: a put sees a lease granted before it and
+ * not one revoked before it; a revoke deletes every key attached to the lease at that point, as
+ * ONE write (a txn of deletes, so one revision and one DELETE event per key), and bumps nothing
+ * when no key is attached. Grants and checkpoints never bump the revision.
+ *
+ * Runs of key-space writes go to the store in one `applyBatch` (one LMDB transaction) with the
+ * lease table changes made so far written inside it (`inTxn`), so lease state commits with the
+ * keys. A batch is cut into several such runs only where order demands it: before a revoke that
+ * follows a key-space write (its attached keys must be read after that write), and before a grant
+ * of a lease that an earlier write in the run names.
+ *
+ * Must never reorder requests, never read attached keys before the writes that precede the revoke
+ * are applied, and never publish events (the proposer does, after the batch is durable).
+ */
+import { CairnError } from '../errors/errors.js';
+import type { Lessor } from '../lease/lessor.js';
+import type { LeaseRecord, LeaseTable } from '../lease/lease-record.js';
+import type { Event, RequestOp, WriteOutcome, WriteRequest } from '../mvcc/types.js';
+import { isLeaseRequest, type LeaseRequest, type LeaseResult, type ServerOutcome, type ServerRequest } from './requests.js';
+
+export interface ApplyBatchOptions {
+  appliedIndex?: bigint;
+  leaseExists?: (id: bigint) => boolean;
+  inTxn?: () => void;
+}
+
+/** What the apply step needs of the store (MvccStore has it; tests pass a fake). */
+export interface ApplyStore {
+  applyBatch(writes: WriteRequest[], opts?: ApplyBatchOptions):
+    Promise<{ outcomes: WriteOutcome[]; events: Event[] }> | { outcomes: WriteOutcome[]; events: Event[] };
+  keysOfLease(lease: bigint): Uint8Array[];
+  readonly currentRevision: bigint;
+}
+
+type TableChange = { put: LeaseRecord } | { remove: bigint };
+
+interface PendingWrite {
+  index: number;
+  write: WriteRequest;
+  /** The delete-keys write of a revoke: its outcome becomes a leaseRevoke result. */
+  revoke: boolean;
+}
+
+export interface AppliedBatch {
+  outcomes: ServerOutcome[];
+  events: Event[];
+}
+
+class BatchApplier {
+  readonly outcomes: (ServerOutcome | undefined)[];
+  readonly events: Event[] = [];
+  /** Outcomes of lease requests whose revision is that of the writes before them. */
+  private readonly leaseOutcomeIndexes: number[] = [];
+  private pending: PendingWrite[] = [];
+  private tableChanges: TableChange[] = [];
+  private readonly startRevision: bigint;
+
+  constructor(
+    private readonly store: ApplyStore,
+    private readonly lessor: Lessor,
+    private readonly table: LeaseTable,
+    private readonly appliedIndex: bigint | undefined,
+    size: number,
+  ) {
+    this.outcomes = new Array(size);
+    this.startRevision = store.currentRevision;
+  }
+
+  async run(requests: ServerRequest[]): Promise<AppliedBatch> {
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i];
+      if (isLeaseRequest(r)) await this.lease(i, r);
+      else this.pending.push({ index: i, write: r, revoke: false });
+    }
+    await this.flush();
+    this.fillLeaseRevisions();
+    return { outcomes: this.outcomes as ServerOutcome[], events: this.events };
+  }
+
+  private async lease(i: number, r: LeaseRequest): Promise<void> {
+    if ('leaseGrant' in r) {
+      const { id, ttlSec } = r.leaseGrant;
+      if (this.pending.some((p) => !p.revoke && writeNamesLease(p.write, id))) await this.flush();
+      this.settle(i, () => {
+        const rec = this.lessor.applyGrant(id, ttlSec);
+        this.tableChanges.push({ put: rec });
+        return { leaseGrant: { id, ttlSec: rec.ttlSec } };
+      });
+    } else if ('leaseRevoke' in r) {
+      await this.revoke(i, r.leaseRevoke.id);
+    } else {
+      this.settle(i, () => {
+        for (const c of r.leaseCheckpoint.checkpoints) {
+          const rec = this.lessor.applyCheckpoint(c.id, c.remainingTtlSec);
+          if (rec) this.tableChanges.push({ put: rec });
+        }
+        return { leaseCheckpoint: {} };
+      });
+    }
+  }
+
+  private async revoke(i: number, id: bigint): Promise<void> {
+    if (!this.lessor.has(id)) {
+      this.settle(i, () => { throw new CairnError('LeaseNotFound'); });
+      return;
+    }
+    // Attached keys must be read after every earlier key-space write of the batch. Pending
+    // deletes of other revokes do not matter: a key belongs to one lease at a time.
+    if (this.pending.some((p) => !p.revoke)) await this.flush();
+    const keys = this.store.keysOfLease(id);
+    this.lessor.applyRevoke(id);
+    this.tableChanges.push({ remove: id });
+    if (keys.length === 0) {
+      this.settle(i, () => ({ leaseRevoke: {} }));
+      return;
+    }
+    const success: RequestOp[] = keys.map((key) => ({ deleteRange: { key } }));
+    this.pending.push({ index: i, write: { txn: { compare: [], success, failure: [] } }, revoke: true });
+  }
+
+  private settle(i: number, apply: () => LeaseResult): void {
+    try {
+      this.outcomes[i] = { ok: true, result: apply(), revision: 0n };
+    } catch (e) {
+      this.outcomes[i] = { ok: false, error: e as Error, revision: 0n };
+    }
+    this.leaseOutcomeIndexes.push(i);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0 && this.tableChanges.length === 0) return;
+    const batch = this.pending;
+    const changes = this.tableChanges;
+    this.pending = [];
+    this.tableChanges = [];
+    const { outcomes, events } = await this.store.applyBatch(batch.map((p) => p.write), {
+      appliedIndex: this.appliedIndex,
+      leaseExists: (id) => this.lessor.has(id),
+      inTxn: () => this.writeTable(changes),
+    });
+    for (let j = 0; j < batch.length; j++) {
+      const o = outcomes[j];
+      const p = batch[j];
+      this.outcomes[p.index] = p.revoke && o.ok ? { ok: true, result: { leaseRevoke: {} }, revision: o.revision } : o;
+    }
+    for (const e of events) this.events.push(e);
+  }
+
+  private writeTable(changes: TableChange[]): void {
+    for (const c of changes) {
+      if ('put' in c) this.table.put(c.put);
+      else this.table.remove(c.remove);
+    }
+  }
+
+  /** A grant's or checkpoint's header carries the revision of the writes applied before it. */
+  private fillLeaseRevisions(): void {
+    const isLease = new Set(this.leaseOutcomeIndexes);
+    let revision = this.startRevision;
+    for (let i = 0; i < this.outcomes.length; i++) {
+      const o = this.outcomes[i]!;
+      if (isLease.has(i)) o.revision = revision;
+      else if (o.revision > revision) revision = o.revision;
+    }
+  }
+}
+
+/** Applies one batch of proposed requests in order; see the module comment. */
+export function applyServerBatch(
+  store: ApplyStore, lessor: Lessor, table: LeaseTable, requests: ServerRequest[], appliedIndex?: bigint,
+): Promise<AppliedBatch> {
+  return new BatchApplier(store, lessor, table, appliedIndex, requests.length).run(requests);
+}
+
+function opNamesLease(op: RequestOp, id: bigint): boolean {
+  if ('put' in op) return op.put.lease === id;
+  if ('txn' in op) return op.txn.success.some((o) => opNamesLease(o, id)) || op.txn.failure.some((o) => opNamesLease(o, id));
+  return false;
+}
+
+function writeNamesLease(w: WriteRequest, id: bigint): boolean {
+  if ('put' in w) return w.put.lease === id;
+  if ('txn' in w) return opNamesLease({ txn: w.txn }, id);
+  return false;
+}
