@@ -77,6 +77,10 @@ export class Cluster {
   private readonly cut = new Set<string>();
   /** Return false to drop a message. */
   filter: ((m: Message) => boolean) | null = null;
+  /** Rewrites a message at delivery (after `filter`); null drops it. */
+  rewrite: ((m: Message) => Message | null) | null = null;
+  /** Sees every message a node sends (before filters), for counting. */
+  tap: ((m: Message) => void) | null = null;
   private readonly opts: ClusterOptions;
   private readonly random: () => number;
 
@@ -161,7 +165,10 @@ export class Cluster {
     }
     if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
     n.storage.append(rd.entries);
-    for (const m of rd.messages) this.queue.push(m);
+    for (const m of rd.messages) {
+      this.tap?.(m);
+      this.queue.push(m);
+    }
     for (const e of rd.committedEntries) this.apply(n, e);
     n.readStates.push(...rd.readStates);
     n.node.advance();
@@ -190,7 +197,9 @@ export class Cluster {
     let n = 0;
     for (const m of batch) {
       if (!this.deliverable(m)) continue;
-      this.get(m.to).node.step(m);
+      const delivered = this.rewrite === null ? m : this.rewrite(m);
+      if (delivered === null) continue;
+      this.get(m.to).node.step(delivered);
       n++;
     }
     return n;

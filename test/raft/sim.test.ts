@@ -4,7 +4,7 @@
  * duplicate rates) and a different sequence of faults; invariants are checked after every step
  * and liveness at the end. A failing seed prints the command that replays it.
  *
- *   RAFT_SEEDS=n   number of seeds (default 500)     RAFT_SEED=s   run only seed s
+ *   RAFT_SEEDS=n   number of seeds (default 1000)     RAFT_SEED=s   run only seed s
  *   RAFT_STEPS=n   steps per seed (default 4000)     RAFT_TRACE=1  print the replayed actions
  */
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import { Simulation, type SimStats } from './sim.js';
 
 const env = process.env;
 const STEPS = Number(env.RAFT_STEPS ?? 4000);
-const SEEDS = Number(env.RAFT_SEEDS ?? 500);
+const SEEDS = Number(env.RAFT_SEEDS ?? 1000);
 const ONLY = env.RAFT_SEED === undefined ? null : Number(env.RAFT_SEED);
 const TRACE = env.RAFT_TRACE === '1';
 

@@ -46,6 +46,22 @@ interface InFlight {
   readonly bytes: Uint8Array;
 }
 
+type Action = 'tick' | 'deliver' | 'persist' | 'complete' | 'propose' | 'read' | 'partition' |
+  'crash' | 'membership' | 'transfer' | 'snapshot' | 'readyPair';
+const ACTIONS: readonly Action[] = ['tick', 'deliver', 'persist', 'complete', 'propose', 'read',
+  'partition', 'crash', 'membership', 'transfer', 'snapshot', 'readyPair'];
+
+/** Weather profiles: relative action weights, in ACTIONS order. Each seed picks one, so some
+ * worlds are calm, some crash a lot, some keep partitions long enough for a new leader to be
+ * elected and commit while the old one still believes it leads. */
+const PROFILES: Record<string, readonly number[]> = {
+  //            tick dlvr pers cmpl prop read part crsh memb xfer snap pair
+  mixed:           [3, 40, 12, 12, 8, 5, 0.6, 0.8, 1, 0.4, 1.5, 8],
+  longPartitions:  [4, 40, 10, 10, 8, 8, 0.2, 0.2, 0.5, 0.2, 1, 8],
+  crashy:          [3, 36, 12, 12, 8, 4, 0.5, 3, 1.5, 0.5, 3, 8],
+  splitBrainReads: [4, 40, 10, 10, 8, 12, 0.2, 0.1, 0.2, 0.2, 0.5, 8],
+};
+
 /** Bounds of the simulated world (every queue bounded). */
 const MAX_IN_FLIGHT_MESSAGES = 4000;
 const MAX_MEMBERS = 7;
@@ -119,20 +135,29 @@ export class Simulation {
   readonly maxInflightMsgs: number;
   readonly dropRate: number;
   readonly dupRate: number;
+  readonly profile: string;
+  private readonly weights: { table: readonly number[]; total: number };
+  /** Chance that a partition action heals instead of cutting anew. */
+  private readonly healRate: number;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
     this.rand = seededRandom(opts.seed * 2654435761);
     const r = this.rand;
     this.preVote = r() < 0.8;
-    this.checkQuorum = r() < 0.8;
+    this.checkQuorum = r() < 0.7;
     this.electionTick = 5 + Math.floor(r() * 8);
     this.heartbeatTick = 1 + Math.floor(r() * 2);
     this.maxSizePerMsgBytes = r() < 0.5 ? 64 : 4096;
     this.maxInflightMsgs = 1 + Math.floor(r() * 8);
     this.dropRate = r() * 0.15;
     this.dupRate = r() * 0.05;
-    const founders = r() < 0.15 ? 1 : r() < 0.6 ? 3 : 5;
+    const names = Object.keys(PROFILES);
+    this.profile = names[Math.floor(r() * names.length)];
+    const table = PROFILES[this.profile];
+    this.weights = { table, total: table.reduce((a, b) => a + b, 0) };
+    this.healRate = this.profile === 'longPartitions' || this.profile === 'splitBrainReads' ? 0.2 : 0.4;
+    const founders = r() < 0.1 ? 1 : r() < 0.5 ? 3 : 5;
     const ids: NodeId[] = [];
     for (let i = 1; i <= founders; i++) ids.push(BigInt(i));
     this.nextNodeId = BigInt(founders + 1);
@@ -147,7 +172,7 @@ export class Simulation {
     this.inv.recordBootstrap(ents);
     this.trace(`world preVote=${this.preVote} checkQuorum=${this.checkQuorum} election=${this.electionTick} ` +
       `hb=${this.heartbeatTick} maxMsg=${this.maxSizePerMsgBytes} inflight=${this.maxInflightMsgs} ` +
-      `drop=${this.dropRate.toFixed(3)} dup=${this.dupRate.toFixed(3)} founders=${founders}`);
+      `drop=${this.dropRate.toFixed(3)} dup=${this.dupRate.toFixed(3)} founders=${founders} profile=${this.profile}`);
   }
 
   trace(s: string): void {
@@ -194,20 +219,29 @@ export class Simulation {
   }
 
   private randomAction(step: number): void {
-    const x = this.rand();
-    if (x < 0.12) this.tickAll();
-    else if (x < 0.50) this.deliverOne();
-    else if (x < 0.62) this.persistReady();
-    else if (x < 0.74) this.completeReady();
-    else if (x < 0.82) this.proposeRandom();
-    else if (x < 0.87) this.readRandom();
-    else if (x < 0.88) this.partitionRandom();
-    else if (x < 0.89) this.crashOrRestart();
-    else if (x < 0.90) this.membershipRandom();
-    else if (x < 0.905) this.transferRandom();
-    else if (x < 0.92) this.snapshotRandom();
-    else this.stepPair();
+    const w = this.weights;
+    let x = this.rand() * w.total;
+    let i = 0;
+    while (i < ACTIONS.length - 1 && x >= w.table[i]) x -= w.table[i++];
+    this.doAction(ACTIONS[i]);
     if (this.opts.trace && step % 100 === 0) this.trace(`-- step ${step} ${this.summary()}`);
+  }
+
+  private doAction(a: Action): void {
+    switch (a) {
+      case 'tick': return this.tickAll();
+      case 'deliver': return this.deliverOne();
+      case 'persist': return this.persistReady();
+      case 'complete': return this.completeReady();
+      case 'propose': return this.proposeRandom();
+      case 'read': return this.readRandom();
+      case 'partition': return this.partitionRandom();
+      case 'crash': return this.crashOrRestart();
+      case 'membership': return this.membershipRandom();
+      case 'transfer': return this.transferRandom();
+      case 'snapshot': return this.snapshotRandom();
+      case 'readyPair': return this.stepPair();
+    }
   }
 
   summary(): string {
@@ -246,13 +280,12 @@ export class Simulation {
 
   private deliverOne(): void {
     if (this.net.length === 0) return;
-    const i = Math.floor(this.rand() * this.net.length);
+    // Mostly oldest first, so latency stays well below an election timeout (as on a real
+    // network); otherwise any message, which reorders and delays.
+    const i = this.rand() < 0.7 ? 0 : Math.floor(this.rand() * this.net.length);
     const f = this.net[i];
     const dup = this.rand() < this.dupRate;
-    if (!dup) {
-      this.net[i] = this.net[this.net.length - 1];
-      this.net.pop();
-    }
+    if (!dup) this.net.splice(i, 1);
     this.deliver(f, this.rand() < this.dropRate);
   }
 
@@ -419,12 +452,21 @@ export class Simulation {
   private partitionRandom(): void {
     const x = this.rand();
     this.cut.clear();
-    if (x < 0.4) {
+    if (x < this.healRate) {
       this.trace('heal');
       return;
     }
     const ids = [...this.nodes.keys()];
-    const side = new Set(ids.filter(() => this.rand() < 0.5));
+    let side = new Set(ids.filter(() => this.rand() < 0.5));
+    const l = this.leader();
+    if (l !== undefined && this.rand() < 0.6) {
+      // Targeted: the leader with a minority of its followers, so that the majority elects a
+      // new leader while the old one may still believe it leads (split brain).
+      const others = l.node!.raft.prs.voters.filter((id) => id !== l.id);
+      const minority = Math.floor(this.rand() * (Math.floor(others.length / 2) + 1));
+      side = new Set([l.id]);
+      while (side.size < minority + 1) side.add(this.pick(others)!);
+    }
     for (const a of ids) for (const b of ids) {
       if (side.has(a) !== side.has(b)) this.cut.add(`${a}>${b}`);
     }
@@ -439,7 +481,8 @@ export class Simulation {
       this.start(n);
       return;
     }
-    const n = this.pick(this.live());
+    const l = this.leader();
+    const n = l !== undefined && this.rand() < 0.5 ? l : this.pick(this.live());
     if (n === undefined) return;
     this.trace(`crash ${n.id}${n.pending !== null ? ' (Ready persisted, not sent)' : ''}`);
     n.node = null;
