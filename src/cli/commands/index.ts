@@ -8,10 +8,16 @@ import type { Select } from '../command.js';
 import { registerKv } from './kv.js';
 import { registerWatch } from './watch.js';
 import { registerLease } from './lease.js';
+import { registerMember } from './member.js';
+import { registerEndpoint } from './endpoint.js';
+import { registerMaintenance } from './maintenance.js';
 
 export function registerAll(y: Argv, select: Select): Argv {
   registerKv(y, select);
   registerWatch(y, select);
   registerLease(y, select);
+  registerMember(y, select);
+  registerEndpoint(y, select);
+  registerMaintenance(y, select);
   return y;
 }
