@@ -8,8 +8,9 @@
  * except where a test says so explicitly.
  */
 import {
-  MemoryStorage, RawNode, decodeConfChange, seededRandom, MessageType, MESSAGE_TYPE_NAMES,
-  type ConfState, type Entry, type Message, type NodeId, type RaftConfig, type ReadState,
+  MemoryStorage, RawNode, bootstrapEntries, bootstrapHardState, decodeConfChange, seededRandom,
+  MessageType, MESSAGE_TYPE_NAMES,
+  type ConfState, type Entry, type Message, type NodeId, type RaftConfig, type ReadState, type Snapshot,
 } from '../../src/raft/index.js';
 
 export interface ClusterOptions {
@@ -22,6 +23,9 @@ export interface ClusterOptions {
   seed?: number;
   maxSizePerMsgBytes?: number;
   maxInflightMsgs?: number;
+  /** 'confState' (default): storage starts with the configuration and an empty log.
+   * 'log': founders start with bootstrapEntries (needed when members join later). */
+  bootstrap?: 'confState' | 'log';
 }
 
 export class TestNode {
@@ -88,11 +92,20 @@ export class Cluster {
     this.opts = opts;
     this.random = seededRandom(opts.seed ?? 1);
     const confState: ConfState = { voters: [...opts.voters], learners: [...(opts.learners ?? [])] };
+    const viaLog = opts.bootstrap === 'log';
+    const founding = viaLog ? bootstrapEntries(opts.voters) : [];
     for (const id of [...opts.voters, ...(opts.learners ?? [])]) {
       const storage = new MemoryStorage();
-      storage.setConfState(confState);
-      this.nodes.set(id, new TestNode(id, storage, this.newRawNode(id, storage, 0), confState));
+      if (viaLog) {
+        storage.append(founding);
+        storage.setHardState(bootstrapHardState(founding.length));
+      } else {
+        storage.setConfState(confState);
+      }
+      const initial = viaLog ? { voters: [], learners: [] } : confState;
+      this.nodes.set(id, new TestNode(id, storage, this.newRawNode(id, storage, 0), initial));
     }
+    if (viaLog) this.stabilize(); // apply the founding conf changes
   }
 
   config(id: NodeId, storage: MemoryStorage, applied: number): RaftConfig {
@@ -162,6 +175,8 @@ export class Cluster {
       n.storage.applySnapshot(rd.snapshot);
       n.appliedIndex = rd.snapshot.metadata.index;
       n.confState = rd.snapshot.metadata.confState;
+      n.applied.clear();
+      for (const [i, e] of decodeSnapshotData(rd.snapshot.data)) n.applied.set(i, e);
     }
     if (rd.hardState !== null) n.storage.setHardState(rd.hardState);
     n.storage.append(rd.entries);
@@ -176,6 +191,7 @@ export class Cluster {
   }
 
   private apply(n: TestNode, e: Entry): void {
+    if (e.index !== n.appliedIndex + 1) throw new Error(`node ${n.id} applies ${e.index} after ${n.appliedIndex}`);
     if (e.type === 'confChange') {
       n.confState = n.node.applyConfChange(decodeConfChange(e.data));
       n.storage.setConfState(n.confState);
@@ -216,6 +232,16 @@ export class Cluster {
     throw new Error('cluster did not stabilize');
   }
 
+  /** The host of `id` snapshots its state machine at its applied index and compacts its log,
+   * keeping `keepEntries` entries behind the snapshot. */
+  snapshotAndCompact(id: NodeId, keepEntries = 0): Snapshot {
+    const n = this.get(id);
+    const snap = n.storage.createSnapshot(n.appliedIndex, n.confState, encodeSnapshotData(n.applied));
+    const at = n.appliedIndex - keepEntries;
+    if (at > n.storage.firstIndex()) n.storage.compact(at);
+    return snap;
+  }
+
   tick(id: NodeId, times = 1): void {
     for (let i = 0; i < times; i++) this.get(id).node.tick();
   }
@@ -248,6 +274,17 @@ export class Cluster {
     this.get(id).node.propose(enc(data));
     this.stabilize();
   }
+}
+
+/** Snapshot payload of the test state machine: the applied entries, as JSON. */
+function encodeSnapshotData(applied: ReadonlyMap<number, Entry>): Uint8Array {
+  const rows = [...applied].map(([i, e]) => [i, e.term, e.type, Array.from(e.data)]);
+  return new TextEncoder().encode(JSON.stringify(rows));
+}
+
+function decodeSnapshotData(data: Uint8Array): [number, Entry][] {
+  const rows = JSON.parse(new TextDecoder().decode(data)) as [number, number, Entry['type'], number[]][];
+  return rows.map(([i, term, type, bytes]) => [i, { index: i, term, type, data: new Uint8Array(bytes) }]);
 }
 
 export { MessageType };
