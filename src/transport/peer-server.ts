@@ -175,6 +175,10 @@ class PeerRequestHandler {
       const incoming = await readIncomingSnapshot(req, sender.from, this.id.memberId, this.id.limits);
       let streamError: Error | null = null;
       incoming.data.on('error', (e: Error) => { streamError = e; });
+      // A sender that gives up must wake a host waiting on data it has not read yet.
+      req.once('close', () => {
+        if (!req.complete) incoming.data.destroy(new WireError('the sender closed the snapshot stream before its end'));
+      });
       await this.handler.onSnapshot(incoming.message, incoming.data, sender.from).catch((e: unknown) => {
         throw streamError ?? e;
       });
