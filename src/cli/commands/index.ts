@@ -7,17 +7,21 @@ import type { Argv } from 'yargs';
 import type { Select } from '../command.js';
 import { registerKv } from './kv.js';
 import { registerWatch } from './watch.js';
+import { registerTxn } from './txn.js';
 import { registerLease } from './lease.js';
 import { registerMember } from './member.js';
 import { registerEndpoint } from './endpoint.js';
 import { registerMaintenance } from './maintenance.js';
+import { registerLockElect } from './lock.js';
 
 export function registerAll(y: Argv, select: Select): Argv {
   registerKv(y, select);
+  registerTxn(y, select);
   registerWatch(y, select);
   registerLease(y, select);
   registerMember(y, select);
   registerEndpoint(y, select);
   registerMaintenance(y, select);
+  registerLockElect(y, select);
   return y;
 }

@@ -98,6 +98,29 @@ export class GatewayClient {
     return this.withFailover(timeoutMs, (ep, signal) => this.post(ep, path, body, signal));
   }
 
+  /**
+   * A unary call that may block for long (lock, campaign): no command deadline, ended only by
+   * `signal`. Connection failures still fail over to the next endpoint.
+   */
+  async callUntil(path: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+    await this.ensureToken();
+    return this.retryConnect(signal, async () => {
+      let lastError: unknown;
+      for (let i = 0; i < this.endpoints.length; i++) {
+        const idx = (this.preferred + i) % this.endpoints.length;
+        try {
+          const r = await this.post(this.endpoints[idx], path, body, signal);
+          this.preferred = idx;
+          return r;
+        } catch (e) {
+          if (!isConnectionError(e)) throw e;
+          lastError = e;
+        }
+      }
+      throw lastError;
+    });
+  }
+
   /** A unary call on one endpoint only (endpoint status, health, defrag of each member). */
   async callOn(endpoint: string, path: string, body: unknown, timeoutMs = this.opts.commandTimeoutMs): Promise<unknown> {
     await this.ensureToken();
