@@ -13,6 +13,7 @@ import { registerMember } from './member.js';
 import { registerEndpoint } from './endpoint.js';
 import { registerMaintenance } from './maintenance.js';
 import { registerLockElect } from './lock.js';
+import { registerSnapshot } from './snapshot.js';
 
 export function registerAll(y: Argv, select: Select): Argv {
   registerKv(y, select);
@@ -22,6 +23,7 @@ export function registerAll(y: Argv, select: Select): Argv {
   registerMember(y, select);
   registerEndpoint(y, select);
   registerMaintenance(y, select);
+  registerSnapshot(y, select);
   registerLockElect(y, select);
   return y;
 }
