@@ -20,9 +20,12 @@
  *                                    saved (and fsync'd) before the marker is written; an
  *                                    installed one also replaces the whole log
  *   Compact   (the new dummy entry: index, term)   entries before it are gone
- * The last four are the WAL's sticky kinds, re-written at the head of every segment, so that
- * releasing old segments never loses them; replay starting at a segment head may therefore
- * meet the first retained entry after a gap, which a later compaction marker must cover.
+ * The last four are the WAL's sticky kinds, re-written at the head of every segment (in kind
+ * order, not log order), so that releasing old segments never loses them. So that the order
+ * of those copies does not matter, each piece of state comes from one kind only: an installed
+ * snapshot also writes a ConfState record (the snapshot's) and a Compact record (its index),
+ * and replay skips copies it has already seen. Replay starting at a segment head may meet the
+ * first retained entry after a gap, which a later compaction marker must cover.
  *
  * Indexes and terms are JS numbers, as in src/raft (see src/raft/types.ts for why).
  */
@@ -137,7 +140,6 @@ class Replay {
       this.offsetIndex = meta.index;
       this.offsetTerm = meta.term;
       this.ents = [];
-      this.confState = meta.confState;
     } else if (flag !== SNAPSHOT_CREATED) {
       throw this.refuse(`snapshot marker flag ${flag}`);
     }
@@ -326,11 +328,17 @@ export class WalStorage implements Storage {
     if (snap.metadata.index <= this.snap.metadata.index) throw new RaftError('SnapOutOfDate');
     await this.saveSnapshotFile(snap);
     if (snap.metadata.index <= this.snap.metadata.index) throw new RaftError('SnapOutOfDate');
+    const { index, term, confState } = snap.metadata;
     this.appendStateRecords();
-    this.wal.append([{ kind: RaftRecordKind.Snapshot, index: snap.metadata.index, data: encodeSnapshotMarker(snap.metadata, SNAPSHOT_INSTALLED) }]);
+    const dummy = dummyEntry(index, term);
+    this.wal.append([
+      { kind: RaftRecordKind.Snapshot, index, data: encodeSnapshotMarker(snap.metadata, SNAPSHOT_INSTALLED) },
+      { kind: RaftRecordKind.Compact, index, data: encodeEntry(dummy) },
+    ]);
     this.snap = snap;
-    this.confState = snap.metadata.confState;
-    this.ents = [dummyEntry(snap.metadata.index, snap.metadata.term)];
+    this.ents = [dummy];
+    this.setConfState(confState);
+    this.appendStateRecords();
     await this.wal.sync();
     await this.wal.releaseBefore(snap.metadata.index + 1);
   }
