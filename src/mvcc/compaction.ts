@@ -4,7 +4,7 @@
  *
  * Rule (as etcd): for every key keep the newest version at or below C unless it is a tombstone;
  * remove everything older. Walking `revs` in order from where the previous pass stopped up to
- * C, each entry makes its predecessor (the key's previous version) obsolete, and an entry that
+ * C, each entry makes its predecessor (the previous version, recorded in the entry) obsolete; an entry that
  * is a tombstone is itself obsolete. A deleted key with no history left leaves the graveyard.
  * Progress is stored in `meta` in the same transaction as the removals, so a pass interrupted by
  * a crash resumes exactly where it stopped.
@@ -14,7 +14,7 @@
  */
 import type { MvccTables } from './tables.js';
 import { META } from './tables.js';
-import { KEY_ID_OFFSET, VERSION_FLAG_TOMBSTONE, decodeGrave, versionKey } from './record-codec.js';
+import { KEY_ID_OFFSET, VERSION_FLAG_TOMBSTONE, decodeGrave, versionKey, versionPrevRevision } from './record-codec.js';
 import { encodeRevision, REVISION_BYTES, asBuffer } from './revision.js';
 import { HISTORY_KEY_BYTES, KEY_ID_BYTES, keyIdPrefix } from './read-view.js';
 
@@ -30,6 +30,7 @@ interface RevEntry {
   keyId: Buffer;
   tombstone: boolean;
   key: Buffer;
+  prevRevKey: Buffer | undefined;
 }
 
 function readEntry(t: MvccTables, revKey: Buffer): RevEntry {
@@ -38,20 +39,11 @@ function readEntry(t: MvccTables, revKey: Buffer): RevEntry {
   if (fast === undefined) throw new Error('mvcc: revision key vanished during compaction');
   const key = Buffer.from(versionKey(fast));
   const keyId = Buffer.from(fast.subarray(KEY_ID_OFFSET, KEY_ID_OFFSET + KEY_ID_BYTES));
-  return { revKey, keyId, tombstone: (fast[0] & VERSION_FLAG_TOMBSTONE) !== 0, key };
+  return { revKey, keyId, tombstone: (fast[0] & VERSION_FLAG_TOMBSTONE) !== 0, key, prevRevKey: versionPrevRevision(fast) };
 }
 
 function historyKeyOf(keyId: Buffer, revKey: Buffer): Buffer {
   return Buffer.concat([keyId, revKey], HISTORY_KEY_BYTES);
-}
-
-/** The history key of the version just before `revKey` of the same key, if any. */
-function predecessor(t: MvccTables, e: RevEntry): Buffer | undefined {
-  const start = historyKeyOf(e.keyId, e.revKey);
-  for (const hk of t.history.getKeys({ start, end: e.keyId, reverse: true, exclusiveStart: true, limit: 1 })) {
-    return hk as Buffer;
-  }
-  return undefined;
 }
 
 function hasHistory(t: MvccTables, keyId: Buffer): boolean {
@@ -61,10 +53,10 @@ function hasHistory(t: MvccTables, keyId: Buffer): boolean {
 }
 
 function compactEntry(t: MvccTables, e: RevEntry): void {
-  const pred = predecessor(t, e);
-  if (pred !== undefined) {
-    t.history.remove(pred);
-    t.revs.remove(pred.subarray(KEY_ID_BYTES));
+  // The previous change may be gone already (a tombstone removes itself); removing is then a no-op.
+  if (e.prevRevKey !== undefined) {
+    t.history.remove(historyKeyOf(e.keyId, e.prevRevKey));
+    t.revs.remove(e.prevRevKey);
   }
   if (!e.tombstone) return;
   t.history.remove(historyKeyOf(e.keyId, e.revKey));

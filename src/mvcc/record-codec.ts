@@ -4,8 +4,10 @@
  * - latest record (table `latest`, keyed by user key): the current version of a live key.
  *   format u8 | keyId u64 | createRev u64 | modMain u64 | modSub u32 | version u64 | lease i64 | value
  * - version record (table `revs`, keyed by revision): one change of one key, as history.
- *   flags u8 | keyId u64 | createRev u64 | version u64 | lease i64 | keyLen u32 | key | value
- *   (a tombstone has flags bit 0 set, zero numbers and no value)
+ *   flags u8 | keyId u64 | createRev u64 | version u64 | lease i64 | prevMain u64 | prevSub u32 |
+ *   keyLen u32 | key | value
+ *   (a tombstone has flags bit 0 set, zero numbers and no value; prev is the key's previous
+ *   change, main 0 when none, so compaction finds it without a seek)
  * - grave record (table `graveyard`, keyed by user key): a deleted key whose history remains.
  *   keyId u64 | tombMain u64 | tombSub u32
  *
@@ -17,7 +19,9 @@ import { asBuffer } from './revision.js';
 
 export const LATEST_FORMAT_V1 = 1;
 export const LATEST_HEADER_BYTES = 45;
-export const VERSION_HEADER_BYTES = 37;
+export const VERSION_HEADER_BYTES = 49;
+const KEY_LEN_OFFSET = 45;
+export const PREV_REVISION_OFFSET = 33;
 export const GRAVE_RECORD_BYTES = 20;
 export const VERSION_FLAG_TOMBSTONE = 1;
 /** Offset of the keyId inside latest and version records (same in both). */
@@ -89,6 +93,8 @@ export interface VersionFields {
   createRevision: bigint;
   version: bigint;
   lease: bigint;
+  prevMain: bigint;
+  prevSub: number;
   key: Bytes;
   value: Bytes;
 }
@@ -101,7 +107,9 @@ export function encodeVersion(f: VersionFields): Buffer {
   buf.writeBigUInt64BE(f.createRevision, 9);
   buf.writeBigUInt64BE(f.version, 17);
   buf.writeBigInt64BE(f.lease, 25);
-  buf.writeUInt32BE(keyLen, 33);
+  buf.writeBigUInt64BE(f.prevMain, 33);
+  buf.writeUInt32BE(f.prevSub, 41);
+  buf.writeUInt32BE(keyLen, KEY_LEN_OFFSET);
   buf.set(f.key, VERSION_HEADER_BYTES);
   buf.set(f.value, VERSION_HEADER_BYTES + keyLen);
   return buf;
@@ -111,7 +119,7 @@ function checkVersion(buf: Buffer): number {
   if (buf.length < VERSION_HEADER_BYTES || (buf[0] & ~VERSION_FLAG_TOMBSTONE) !== 0) {
     throw new Error(`mvcc: corrupt version record (length ${buf.length})`);
   }
-  const keyLen = buf.readUInt32BE(33);
+  const keyLen = buf.readUInt32BE(KEY_LEN_OFFSET);
   if (VERSION_HEADER_BYTES + keyLen > buf.length) {
     throw new Error(`mvcc: corrupt version record (key length ${keyLen} > record ${buf.length})`);
   }
@@ -126,6 +134,13 @@ export function versionIsTombstone(record: Buffer): boolean {
 export function versionKeyId(record: Buffer): bigint {
   checkVersion(record);
   return record.readBigUInt64BE(1);
+}
+
+/** The `revs` key (12 bytes) of the key's previous change, or undefined for a first version. */
+export function versionPrevRevision(record: Buffer): Buffer | undefined {
+  checkVersion(record);
+  if (record.readBigUInt64BE(PREV_REVISION_OFFSET) === 0n) return undefined;
+  return Buffer.from(record.subarray(PREV_REVISION_OFFSET, PREV_REVISION_OFFSET + 12));
 }
 
 export function versionKey(record: Buffer): Buffer {

@@ -16,6 +16,7 @@ import type {
 import { META, writeMetaU64, type MvccTables } from './tables.js';
 import {
   EMPTY, decodeGrave, decodeLatest, encodeGrave, encodeLatest, encodeVersion, latestKeyId,
+  latestModMain, latestModSub,
 } from './record-codec.js';
 import { encodeLease, encodeRevision, MAX_SUB_REVISION } from './revision.js';
 import { historyKey } from './read-view.js';
@@ -116,21 +117,27 @@ export class WriteBatch {
     return req.prevKv && prev ? { prevKv: prev } : {};
   }
 
-  private keyIdFor(key: Bytes): bigint {
+  /** Key id and previous change of a key that has no live record. */
+  private identityOfDead(key: Bytes): { keyId: bigint; prevMain: bigint; prevSub: number } {
     const grave = this.t.graveyard.get(key as Buffer);
-    if (grave === undefined) return this.state.nextKeyId++;
+    if (grave === undefined) return { keyId: this.state.nextKeyId++, prevMain: 0n, prevSub: 0 };
     this.t.graveyard.remove(key as Buffer);
-    return decodeGrave(grave).keyId;
+    const g = decodeGrave(grave);
+    return { keyId: g.keyId, prevMain: g.tombMain, prevSub: g.tombSub };
+  }
+
+  private identityOfLive(old: Buffer): { keyId: bigint; prevMain: bigint; prevSub: number } {
+    return { keyId: latestKeyId(old), prevMain: latestModMain(old), prevSub: latestModSub(old) };
   }
 
   private writePut(key: Bytes, value: Bytes, lease: bigint, old: Buffer | undefined, prev: KeyValue | undefined): void {
     const main = this.state.mainRevision + 1n;
     const sub = this.nextSub();
-    const keyId = old === undefined ? this.keyIdFor(key) : latestKeyId(old);
+    const { keyId, prevMain, prevSub } = old === undefined ? this.identityOfDead(key) : this.identityOfLive(old);
     const createRevision = prev?.createRevision ?? main;
     const version = (prev?.version ?? 0n) + 1n;
     this.t.latest.put(key as Buffer, encodeLatest({ keyId, createRevision, modMain: main, modSub: sub, version, lease, value }));
-    this.t.revs.put(encodeRevision(main, sub), encodeVersion({ tombstone: false, keyId, createRevision, version, lease, key, value }));
+    this.t.revs.put(encodeRevision(main, sub), encodeVersion({ tombstone: false, keyId, createRevision, version, lease, prevMain, prevSub, key, value }));
     this.t.history.put(historyKey(keyId, main, sub), EMPTY);
     const oldLease = prev?.lease ?? 0n;
     if (oldLease !== lease) {
@@ -169,7 +176,8 @@ export class WriteBatch {
     this.t.latest.remove(key);
     this.t.graveyard.put(key, encodeGrave({ keyId, tombMain: main, tombSub: sub }));
     this.t.revs.put(encodeRevision(main, sub), encodeVersion({
-      tombstone: true, keyId, createRevision: 0n, version: 0n, lease: 0n, key, value: EMPTY,
+      tombstone: true, keyId, createRevision: 0n, version: 0n, lease: 0n,
+      prevMain: latestModMain(record), prevSub: latestModSub(record), key, value: EMPTY,
     }));
     this.t.history.put(historyKey(keyId, main, sub), EMPTY);
     if (prev.lease !== 0n) this.t.leaseKeys.remove(leaseKey(prev.lease, key));
