@@ -14,6 +14,7 @@ import { registerEndpoint } from './endpoint.js';
 import { registerMaintenance } from './maintenance.js';
 import { registerLockElect } from './lock.js';
 import { registerSnapshot } from './snapshot.js';
+import { registerAuth } from './auth.js';
 
 export function registerAll(y: Argv, select: Select): Argv {
   registerKv(y, select);
@@ -25,5 +26,6 @@ export function registerAll(y: Argv, select: Select): Argv {
   registerMaintenance(y, select);
   registerSnapshot(y, select);
   registerLockElect(y, select);
+  registerAuth(y, select);
   return y;
 }

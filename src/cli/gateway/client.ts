@@ -235,8 +235,10 @@ export class GatewayClient {
     const user = this.opts.user;
     if (!user || this.token !== null) return;
     this.token = '';
+    // etcdctl authenticates while creating its client: a failure there exits 2 (bad connection).
     const r = await this.withFailover(this.opts.commandTimeoutMs, (ep, signal) =>
-      this.post(ep, '/v3/auth/authenticate', { name: user.name, password: user.password }, signal));
+      this.post(ep, '/v3/auth/authenticate', { name: user.name, password: user.password }, signal))
+      .catch((e: unknown) => { throw e instanceof GatewayError ? new CliExit(ExitCode.BadConnection, e.message) : e; });
     const token = (r as { token?: unknown }).token;
     this.token = typeof token === 'string' ? token : '';
   }
