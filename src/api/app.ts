@@ -5,7 +5,8 @@
  * The OpenAPI document is generated from the route schemas and served at /openapi.json, with
  * an interactive page at /docs.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
@@ -34,7 +35,8 @@ function gatewayBodyLimitBytes(maxRequestBytes: number): number {
 export async function buildApp(server: CairnServer, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: !opts.logRequests,
+    logController: new LogController({ disableRequestLogging: !opts.logRequests }),
+    rewriteUrl: keepRawKeyUrl,
     bodyLimit: gatewayBodyLimitBytes(opts.maxRequestBytes),
     return503OnClosing: true,
     forceCloseConnections: false,
@@ -88,7 +90,20 @@ async function gatewayPlugin(app: FastifyInstance, opts: { server: CairnServer; 
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined || req.body === null) (req as { body: unknown }).body = {};
   });
-  await app.register(kvGatewayRoutes, { server: opts.server, prefix: opts.prefix });
+  await app.register(kvGatewayRoutes, { server: opts.server });
+}
+
+/**
+ * Keys are bytes, so a REST path may hold percent escapes that are not UTF-8 (`%ff`), which the
+ * router refuses. Route on an escaped copy and keep the original for the handler to decode.
+ */
+function keepRawKeyUrl(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  if (!url.startsWith('/kv/') || !url.includes('%')) return url;
+  (req as IncomingMessage & { cairnRawUrl?: string }).cairnRawUrl = url;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.replace(/%/g, '%25') + (q < 0 ? '' : url.slice(q));
 }
 
 /** etcd answers unknown paths 404 and known paths with the wrong method 405, in plain text. */

@@ -203,6 +203,117 @@ export const CompactionResponseSchema = {
   properties: { header },
 } as const;
 
+// ---- lease and watch (etcd's JSON names: ID, TTL, grantedTTL) ----
+
+export const LeaseGrantRequestSchema = {
+  $id: 'LeaseGrantRequest',
+  type: ['object', 'null'],
+  properties: {
+    TTL: int64Field('Time to live in seconds; below the minimum (1.5 election timeouts) it becomes the minimum.'),
+    ID: int64Field('Lease ID to use; 0 or absent: the server picks one.'),
+  },
+} as const;
+
+export const LeaseIdRequestSchema = {
+  $id: 'LeaseIdRequest',
+  type: ['object', 'null'],
+  properties: { ID: int64Field('Lease ID.') },
+} as const;
+
+export const LeaseTimeToLiveRequestSchema = {
+  $id: 'LeaseTimeToLiveRequest',
+  type: ['object', 'null'],
+  properties: { ID: int64Field('Lease ID.'), keys: boolField('Also list the keys attached to the lease.') },
+} as const;
+
+export const LeaseLeasesRequestSchema = {
+  $id: 'LeaseLeasesRequest',
+  type: ['object', 'null'],
+  properties: {},
+} as const;
+
+export const LeaseGrantResponseSchema = {
+  $id: 'LeaseGrantResponse',
+  type: 'object',
+  properties: { header, ID: int64Out, TTL: int64Out, error: { type: 'string' } },
+} as const;
+
+export const LeaseRevokeResponseSchema = {
+  $id: 'LeaseRevokeResponse',
+  type: 'object',
+  properties: { header },
+} as const;
+
+export const LeaseTimeToLiveResponseSchema = {
+  $id: 'LeaseTimeToLiveResponse',
+  type: 'object',
+  properties: {
+    header,
+    ID: int64Out,
+    TTL: { type: 'string', description: 'Seconds left, rounded down; "-1" when the lease does not exist.' },
+    grantedTTL: int64Out,
+    keys: { type: 'array', items: bytesOut },
+  },
+} as const;
+
+export const LeaseLeasesResponseSchema = {
+  $id: 'LeaseLeasesResponse',
+  type: 'object',
+  properties: { header, leases: { type: 'array', items: { type: 'object', properties: { ID: int64Out } } } },
+} as const;
+
+/** Documentation only: /v3/watch and /v3/lease/keepalive read their bodies as streams. */
+export const WatchRequestSchema = {
+  $id: 'WatchRequest',
+  type: ['object', 'null'],
+  description: 'One or more of these, back to back, in the request body.',
+  properties: {
+    create_request: {
+      type: ['object', 'null'],
+      properties: {
+        key: bytesField('Key to watch.'),
+        range_end: bytesField('End of the range (exclusive); "AA==" means every key >= key.'),
+        start_revision: int64Field('First revision to send; 0 or absent: from now. Below the compaction point the watch is canceled with compact_revision.'),
+        progress_notify: boolField('Send an empty response with the current revision when idle.'),
+        filters: { type: ['array', 'null'], items: enumField('etcdserverpb.WatchCreateRequest_FilterType', ['NOPUT', 'NODELETE'], 'Event type to leave out.') },
+        prev_kv: boolField('Include the previous key-value in each event.'),
+        watch_id: int64Field('Watch ID to use on this stream; 0: the stream picks one.'),
+        fragment: boolField('Split responses larger than the request limit.'),
+      },
+    },
+    cancel_request: { type: ['object', 'null'], properties: { watch_id: int64Field('Watch to cancel.') } },
+    progress_request: { type: ['object', 'null'], properties: {} },
+  },
+} as const;
+
+export const WatchResponseSchema = {
+  $id: 'WatchResponse',
+  type: 'object',
+  description: 'Each message of the response stream is {"result": WatchResponse} and a newline, in one HTTP chunk.',
+  properties: {
+    header,
+    watch_id: int64Out,
+    created: { type: 'boolean' },
+    canceled: { type: 'boolean' },
+    compact_revision: int64Out,
+    cancel_reason: { type: 'string' },
+    fragment: { type: 'boolean' },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { type: { type: 'string', enum: ['PUT', 'DELETE'] }, kv: { $ref: 'KeyValue#' }, prev_kv: { $ref: 'KeyValue#' } },
+      },
+    },
+  },
+} as const;
+
+export const LEASE_WATCH_SCHEMAS = [
+  LeaseGrantRequestSchema, LeaseIdRequestSchema, LeaseTimeToLiveRequestSchema, LeaseLeasesRequestSchema,
+  LeaseGrantResponseSchema, LeaseRevokeResponseSchema, LeaseTimeToLiveResponseSchema, LeaseLeasesResponseSchema,
+  WatchRequestSchema, WatchResponseSchema,
+] as const;
+
 /** Every shared schema, in an order where references resolve. */
 export const GATEWAY_SCHEMAS = [
   ResponseHeaderSchema, KeyValueSchema, ErrorSchema,
@@ -210,4 +321,5 @@ export const GATEWAY_SCHEMAS = [
   TxnRequestSchema, CompactionRequestSchema,
   RangeResponseSchema, PutResponseSchema, DeleteRangeResponseSchema, ResponseOpSchema, TxnResponseSchema,
   CompactionResponseSchema,
+  ...LEASE_WATCH_SCHEMAS,
 ] as const;

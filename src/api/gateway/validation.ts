@@ -12,7 +12,6 @@ export function createGatewayAjv(): Ajv {
   const ajv = new Ajv({ allErrors: false, verbose: true, coerceTypes: false, useDefaults: false, strict: false });
   ajv.addKeyword({ keyword: 'x-go-type' });
   ajv.addKeyword({ keyword: 'x-enum-names' });
-  ajv.addKeyword({ keyword: 'contentEncoding' });
   for (const s of GATEWAY_SCHEMAS) ajv.addSchema(s);
   return ajv;
 }

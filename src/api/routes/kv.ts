@@ -21,11 +21,10 @@ function routeSchema(summary: string, body: string, response: string, descriptio
   };
 }
 
-export async function kvGatewayRoutes(app: FastifyInstance, opts: { server: CairnServer; prefix: string }): Promise<void> {
+export async function kvGatewayRoutes(app: FastifyInstance, opts: { server: CairnServer }): Promise<void> {
   const { server } = opts;
-  const p = opts.prefix;
 
-  app.post(`${p}/kv/range`, {
+  app.post(`/kv/range`, {
     schema: routeSchema('Get a key or a range of keys', 'RangeRequest', 'RangeResponse',
       'Linearizable unless `serializable` is true. `count` ignores `limit`; `more` says the result was cut short.'),
   }, async (req) => {
@@ -33,21 +32,21 @@ export async function kvGatewayRoutes(app: FastifyInstance, opts: { server: Cair
     return rangeOut(headerOut(header), result);
   });
 
-  app.post(`${p}/kv/put`, {
+  app.post(`/kv/put`, {
     schema: routeSchema('Put a key', 'PutRequest', 'PutResponse', 'Answered once the write is durable on a quorum.'),
   }, async (req) => {
     const { header, result } = await server.put(putIn(req.body));
     return putOut(headerOut(header), result);
   });
 
-  app.post(`${p}/kv/deleterange`, {
+  app.post(`/kv/deleterange`, {
     schema: routeSchema('Delete a key or a range of keys', 'DeleteRangeRequest', 'DeleteRangeResponse'),
   }, async (req) => {
     const { header, result } = await server.deleteRange(deleteRangeIn(req.body));
     return deleteRangeOut(headerOut(header), result);
   });
 
-  app.post(`${p}/kv/txn`, {
+  app.post(`/kv/txn`, {
     schema: routeSchema('Compare-and-swap transaction', 'TxnRequest', 'TxnResponse',
       'If every compare holds, runs `success`, else `failure`; the whole txn is one revision.'),
   }, async (req) => {
@@ -55,7 +54,7 @@ export async function kvGatewayRoutes(app: FastifyInstance, opts: { server: Cair
     return txnOut(headerOut(header), result);
   });
 
-  app.post(`${p}/kv/compaction`, {
+  app.post(`/kv/compaction`, {
     schema: routeSchema('Compact the history below a revision', 'CompactionRequest', 'CompactionResponse'),
   }, async (req) => {
     const { revision, physical } = compactionIn(req.body);

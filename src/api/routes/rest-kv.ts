@@ -38,7 +38,8 @@ export function percentDecodeBytes(s: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function keyFromUrl(url: string): Uint8Array {
+function keyFromRequest(req: FastifyRequest): Uint8Array {
+  const url = (req.raw as { cairnRawUrl?: string }).cairnRawUrl ?? req.url;
   const path = url.split('?', 1)[0];
   const rest = path.startsWith('/kv/') ? path.slice(4) : '';
   return percentDecodeBytes(rest);
@@ -164,7 +165,7 @@ export async function restKvRoutes(app: FastifyInstance, opts: { server: CairnSe
 
   const get = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as Query;
-    const r = rangeEndOf(keyFromUrl(req.url), q);
+    const r = rangeEndOf(keyFromRequest(req), q);
     const rangeReq: RangeRequest = {
       key: r.key, rangeEnd: r.rangeEnd, revision: int(q, 'revision'), limit: int(q, 'limit'),
       keysOnly: flag(q, 'keys_only'), countOnly: flag(q, 'count_only'), serializable: flag(q, 'serializable'), ...sortOf(q),
@@ -193,7 +194,7 @@ export async function restKvRoutes(app: FastifyInstance, opts: { server: CairnSe
     schema: { tags, summary: 'Write a key; the body is the raw value', querystring: QUERY_DOC },
   }, async (req, reply) => {
     const q = req.query as Query;
-    const key = keyFromUrl(req.url);
+    const key = keyFromRequest(req);
     const body = req.body as Buffer | undefined;
     const value = body && body.length > 0 ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : EMPTY;
     const put = { key, value, lease: int(q, 'lease'), prevKv: flag(q, 'prev_kv'), ignoreValue: flag(q, 'ignore_value'), ignoreLease: flag(q, 'ignore_lease') };
@@ -211,7 +212,7 @@ export async function restKvRoutes(app: FastifyInstance, opts: { server: CairnSe
     schema: { tags, summary: 'Delete a key, or a range with ?prefix, ?from_key or ?range_end', querystring: QUERY_DOC },
   }, async (req, reply) => {
     const q = req.query as Query;
-    const r = rangeEndOf(keyFromUrl(req.url), q);
+    const r = rangeEndOf(keyFromRequest(req), q);
     const del = { key: r.key, rangeEnd: r.rangeEnd, prevKv: flag(q, 'prev_kv') };
     const cond = conditionOf(req);
     if (!cond) {

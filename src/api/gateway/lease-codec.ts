@@ -1,0 +1,53 @@
+/**
+ * Translation of etcd's lease messages on the JSON gateway. etcd's JSON names here are `ID`,
+ * `TTL`, `grantedTTL` and `keys`; IDs and TTLs are int64 as strings on output and accepted as
+ * numbers or strings on input; zero values are omitted (a keep-alive for a lost lease has no
+ * `TTL`; an unknown lease's timetolive has `TTL` "-1" and no `grantedTTL`).
+ *
+ * Pure translation: no server calls, no HTTP.
+ */
+import { encodeBase64 } from './base64.js';
+import { boolIn, int64In, type Json } from './kv-codec.js';
+import type { TimeToLiveResult } from '../../server/lease-service.js';
+
+const obj = (v: unknown): Json => (v && typeof v === 'object' ? (v as Json) : {});
+
+export function leaseGrantIn(body: unknown): { ttlSec: bigint; id: bigint } {
+  const b = obj(body);
+  return { ttlSec: int64In(b.TTL), id: int64In(b.ID) };
+}
+
+export function leaseIdIn(body: unknown): bigint {
+  return int64In(obj(body).ID);
+}
+
+export function timeToLiveIn(body: unknown): { id: bigint; keys: boolean } {
+  const b = obj(body);
+  return { id: int64In(b.ID), keys: boolIn(b.keys) };
+}
+
+function withInt(o: Json, name: string, v: bigint): Json {
+  if (v !== 0n) o[name] = v.toString();
+  return o;
+}
+
+export function leaseGrantOut(header: Json, r: { id: bigint; ttlSec: bigint }): Json {
+  return withInt(withInt({ header }, 'ID', r.id), 'TTL', r.ttlSec);
+}
+
+export function leaseKeepAliveOut(header: Json, r: { id: bigint; ttlSec: bigint }): Json {
+  return withInt(withInt({ header }, 'ID', r.id), 'TTL', r.ttlSec);
+}
+
+export function timeToLiveOut(header: Json, r: TimeToLiveResult): Json {
+  const o = withInt(withInt({ header }, 'ID', r.id), 'TTL', r.ttlSec);
+  withInt(o, 'grantedTTL', r.grantedTtlSec);
+  if (r.keys.length > 0) o.keys = r.keys.map(encodeBase64);
+  return o;
+}
+
+export function leasesOut(header: Json, ids: bigint[]): Json {
+  const o: Json = { header };
+  if (ids.length > 0) o.leases = ids.map((id) => ({ ID: id.toString() }));
+  return o;
+}
