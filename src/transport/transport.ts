@@ -275,9 +275,11 @@ export class PeerTransport {
     this.callback(() => this.opts.onUnreachable?.(peer));
   }
 
-  /** Runs a host callback on a later turn; its errors are logged, never thrown at us. */
+  /** Runs a host callback on a later turn (not after close()); its errors are logged, never
+   * thrown at us. */
   private callback(fn: () => void): void {
     queueMicrotask(() => {
+      if (this.closed) return;
       try {
         fn();
       } catch (e) {

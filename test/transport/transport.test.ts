@@ -247,3 +247,43 @@ test('a pino logger is taken as is; peer state changes are logged, not each batc
     await closeAll([a]);
   }
 });
+
+test('updatePeer moves traffic to the new URL; removePeer drops the queue and later messages', async () => {
+  const a = await startMember(A);
+  const oldB = await startMember(B);
+  const newB = await startMember(B);
+  try {
+    a.transport.addPeer(B, [oldB.url]);
+    a.transport.send([appMessage(A, B, 1)]);
+    await waitFor(() => oldB.received.length === 1, 'old address');
+    a.transport.updatePeer(B, [newB.url]);
+    a.transport.send([appMessage(A, B, 2)]);
+    await waitFor(() => newB.received.length === 1, 'new address');
+    assert.equal(oldB.received.length, 1);
+    assert.throws(() => a.transport.updatePeer(C, [newB.url]), /no peer/);
+    a.transport.removePeer(B);
+    assert.equal(a.transport.hasPeer(B), false);
+    a.transport.send([appMessage(A, B, 3)]);
+    assert.equal(a.transport.stats().droppedUnroutable, 1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(newB.received.length, 1);
+  } finally {
+    await closeAll([a, oldB, newB]);
+  }
+});
+
+test('a peer with several URLs is reached through the next one when the first is down', async () => {
+  const a = await startMember(A);
+  const b = await startMember(B);
+  try {
+    a.transport.addPeer(B, ['http://127.0.0.1:1', b.url]);
+    await waitFor(() => {
+      a.transport.send([appMessage(A, B, 1)]);
+      return b.received.length > 0;
+    }, 'delivery through the second URL');
+    assert.ok(a.events.unreachable.length >= 1);
+    await waitFor(() => a.transport.stats().peers.get(B)?.url === b.url, 'second URL in use');
+  } finally {
+    await closeAll([a, b]);
+  }
+});
