@@ -15,11 +15,11 @@ import type {
 } from './types.js';
 import { META, writeMetaU64, type MvccTables } from './tables.js';
 import {
-  EMPTY, decodeGrave, decodeLatest, encodeGrave, encodeLatest, encodeVersion, latestKeyId,
+  EMPTY, Scratch, decodeGrave, decodeLatest, encodeGrave, encodeLatestInto, encodeVersionInto, latestKeyId,
   latestModMain, latestModSub,
 } from './record-codec.js';
-import { encodeLease, encodeRevision, MAX_SUB_REVISION } from './revision.js';
-import { historyKey } from './read-view.js';
+import { encodeLease, MAX_SUB_REVISION, REVISION_BYTES } from './revision.js';
+import { HISTORY_KEY_BYTES, KEY_ID_BYTES } from './read-view.js';
 import { spanOf, spanIsEmpty, spanEnd } from './key-span.js';
 import { executeRange, checkReadRevision } from './range-query.js';
 import { comparesHold } from './compare.js';
@@ -51,6 +51,11 @@ export class WriteBatch {
   compactionRequested = false;
   private sub = 0;
   private dirty = false;
+  // Reused encoding areas: lmdb copies keys and values during a synchronous put.
+  private readonly latestScratch = new Scratch();
+  private readonly versionScratch = new Scratch();
+  private readonly revScratch = new Scratch(REVISION_BYTES);
+  private readonly historyScratch = new Scratch(HISTORY_KEY_BYTES);
 
   constructor(
     private readonly t: MvccTables,
@@ -101,6 +106,21 @@ export class WriteBatch {
     if (lease !== 0n && !(this.leaseExists?.(lease) ?? false)) throw new CairnError('LeaseNotFound');
   }
 
+  private revisionKey(main: bigint, sub: number): Buffer {
+    const { buf, view } = this.revScratch.take(REVISION_BYTES);
+    view.setBigUint64(0, main);
+    view.setUint32(8, sub);
+    return buf;
+  }
+
+  private historyKey(keyId: bigint, main: bigint, sub: number): Buffer {
+    const { buf, view } = this.historyScratch.take(HISTORY_KEY_BYTES);
+    view.setBigUint64(0, keyId);
+    view.setBigUint64(KEY_ID_BYTES, main);
+    view.setUint32(KEY_ID_BYTES + 8, sub);
+    return buf;
+  }
+
   private nextSub(): number {
     if (this.sub >= MAX_SUB_REVISION) throw new Error('mvcc: too many changes in one revision');
     this.dirty = true;
@@ -136,9 +156,11 @@ export class WriteBatch {
     const { keyId, prevMain, prevSub } = old === undefined ? this.identityOfDead(key) : this.identityOfLive(old);
     const createRevision = prev?.createRevision ?? main;
     const version = (prev?.version ?? 0n) + 1n;
-    this.t.latest.put(key as Buffer, encodeLatest({ keyId, createRevision, modMain: main, modSub: sub, version, lease, value }));
-    this.t.revs.put(encodeRevision(main, sub), encodeVersion({ tombstone: false, keyId, createRevision, version, lease, prevMain, prevSub, key, value }));
-    this.t.history.put(historyKey(keyId, main, sub), EMPTY);
+    this.t.latest.put(key as Buffer, encodeLatestInto(this.latestScratch, { keyId, createRevision, modMain: main, modSub: sub, version, lease, value }));
+    this.t.revs.put(this.revisionKey(main, sub), encodeVersionInto(this.versionScratch, {
+      tombstone: false, keyId, createRevision, version, lease, prevMain, prevSub, key, value,
+    }));
+    this.t.history.put(this.historyKey(keyId, main, sub), EMPTY);
     const oldLease = prev?.lease ?? 0n;
     if (oldLease !== lease) {
       if (oldLease !== 0n) this.t.leaseKeys.remove(leaseKey(oldLease, key));
@@ -175,11 +197,11 @@ export class WriteBatch {
     const sub = this.nextSub();
     this.t.latest.remove(key);
     this.t.graveyard.put(key, encodeGrave({ keyId, tombMain: main, tombSub: sub }));
-    this.t.revs.put(encodeRevision(main, sub), encodeVersion({
+    this.t.revs.put(this.revisionKey(main, sub), encodeVersionInto(this.versionScratch, {
       tombstone: true, keyId, createRevision: 0n, version: 0n, lease: 0n,
       prevMain: latestModMain(record), prevSub: latestModSub(record), key, value: EMPTY,
     }));
-    this.t.history.put(historyKey(keyId, main, sub), EMPTY);
+    this.t.history.put(this.historyKey(keyId, main, sub), EMPTY);
     if (prev.lease !== 0n) this.t.leaseKeys.remove(leaseKey(prev.lease, key));
     const kv: KeyValue = { key, createRevision: 0n, modRevision: main, version: 0n, value: EMPTY, lease: 0n };
     this.events.push({ type: 'DELETE', kv, prevKv: prev });
@@ -236,7 +258,9 @@ export class WriteBatch {
 
   private compact(revision: bigint): void {
     if (revision > this.state.mainRevision) throw new CairnError('FutureRev');
-    if (revision <= this.state.compactRevision) throw new CairnError('Compacted');
+    // etcd starts its compaction point at -1, so compacting at 0 once succeeds (as a no-op).
+    const compacted = revision < this.state.compactRevision || (revision === this.state.compactRevision && revision !== 0n);
+    if (compacted) throw new CairnError('Compacted');
     this.state.compactRevision = revision;
     writeMetaU64(this.t, META.compact, revision);
     writeMetaU64(this.t, META.compactTarget, revision);
