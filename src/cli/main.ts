@@ -61,13 +61,15 @@ export function buildParser(select: Select): Argv {
     .version(false)
     .help('help').alias('help', 'h')
     .wrap(Math.min(120, process.stdout.columns ?? 100))
-    .completion('__complete', false);
+    .completion('__complete', false)
+    .hide('__complete');
   globalFlags(y);
   registerAll(y, select);
   return y.demandCommand(1, '').recommendCommands();
 }
 
 export async function runCairnctl(args: string[], io: CliIo): Promise<number> {
+  if (args[0] === '--get-yargs-completions') return complete(args.slice(1), io);
   let selected: { argv: Args; action: Action } | null = null;
   let helpText = '';
   let failure: CliExit | null = null;
@@ -95,6 +97,31 @@ export async function runCairnctl(args: string[], io: CliIo): Promise<number> {
     return ExitCode.Success;
   }
   return runSelected(io, selected, args);
+}
+
+/**
+ * Shell completion: the subcommands and flags valid after the words typed so far, read from
+ * the help of the command those words name (so completion never disagrees with --help).
+ */
+async function complete(words: string[], io: CliIo): Promise<number> {
+  const typed = words[0] === 'cairnctl' ? words.slice(1) : words;
+  const current = typed.length > 0 ? typed[typed.length - 1] : '';
+  const path = typed.slice(0, -1).filter((w) => !w.startsWith('-'));
+  let help = '';
+  await buildParser(() => undefined).parseAsync([...path, '--help'], {}, (_e, _a, out) => { help = out ?? ''; });
+  const prefix = ['cairnctl', ...path].join(' ') + ' ';
+  const found = new Set<string>();
+  for (const line of help.split('\n')) {
+    const t = line.trim();
+    if (current.startsWith('-')) {
+      for (const m of t.matchAll(/(?:^|, )(--[a-z][a-z0-9-]*)/g)) found.add(m[1]);
+    } else if (t.startsWith(prefix)) {
+      const name = t.slice(prefix.length).split(/\s/)[0];
+      if (name && !name.startsWith('[') && !name.startsWith('<')) found.add(name);
+    }
+  }
+  for (const c of found) if (c.startsWith(current)) io.out(c + '\n');
+  return ExitCode.Success;
 }
 
 async function runSelected(io: CliIo, selected: { argv: Args; action: Action }, rawArgs: string[]): Promise<number> {

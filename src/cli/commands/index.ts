@@ -15,6 +15,8 @@ import { registerMaintenance } from './maintenance.js';
 import { registerLockElect } from './lock.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerAuth } from './auth.js';
+import { registerCheck } from './check.js';
+import { registerCompletion } from './completion.js';
 
 export function registerAll(y: Argv, select: Select): Argv {
   registerKv(y, select);
@@ -27,5 +29,7 @@ export function registerAll(y: Argv, select: Select): Argv {
   registerSnapshot(y, select);
   registerLockElect(y, select);
   registerAuth(y, select);
+  registerCheck(y, select);
+  registerCompletion(y, select);
   return y;
 }
