@@ -8,7 +8,7 @@
  */
 import { CairnError } from '../errors/errors.js';
 import type { Bytes, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from './types.js';
-import { spanContains, spanOf, type KeySpan } from './key-span.js';
+import { spanContains, type KeySpan } from './key-span.js';
 import { asBuffer } from './revision.js';
 
 export interface RequestLimits {
@@ -75,12 +75,18 @@ function coveredByDelete(dels: KeySpan[], key: Bytes): boolean {
 /**
  * etcd's rule for one branch: a key may not be put twice, nor put inside a range deleted at the
  * same level or by a nested txn met earlier; the two branches of one nested txn may put the same
- * key (only one runs). A delete from-key ([0x00] end) covers every key from its start; etcd 3.4
- * misses that case, Cairn rejects it.
+ * key (only one runs). As in etcd 3.4, a delete's range end is compared as plain bytes here, so a
+ * from-key delete ([0x00] end) covers nothing in this check (etcd accepts such txns; so must we:
+ * clients rely on the same requests working, and the ops still apply in order).
  */
+function literalSpan(key: Bytes, rangeEnd?: Bytes): KeySpan {
+  if (rangeEnd === undefined || rangeEnd.byteLength === 0) return { kind: 'single', key };
+  return { kind: 'range', key, end: rangeEnd };
+}
+
 function collectWrites(ops: RequestOp[]): WriteSet {
   const dels: KeySpan[] = [];
-  for (const op of ops) if ('deleteRange' in op) dels.push(spanOf(op.deleteRange.key, op.deleteRange.rangeEnd));
+  for (const op of ops) if ('deleteRange' in op) dels.push(literalSpan(op.deleteRange.key, op.deleteRange.rangeEnd));
   const puts = new Map<string, Bytes>();
   const addPut = (id: string, key: Bytes, allowed?: Map<string, Bytes>): void => {
     if ((puts.has(id) && !allowed?.has(id)) || coveredByDelete(dels, key)) throw new CairnError('DuplicateKey');

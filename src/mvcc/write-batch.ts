@@ -29,6 +29,7 @@ import {
 
 export interface BatchState {
   mainRevision: bigint;
+  /** -1 until the first compaction (etcd's starting point). */
   compactRevision: bigint;
   nextKeyId: bigint;
 }
@@ -258,9 +259,8 @@ export class WriteBatch {
 
   private compact(revision: bigint): void {
     if (revision > this.state.mainRevision) throw new CairnError('FutureRev');
-    // etcd starts its compaction point at -1, so compacting at 0 once succeeds (as a no-op).
-    const compacted = revision < this.state.compactRevision || (revision === this.state.compactRevision && revision !== 0n);
-    if (compacted) throw new CairnError('Compacted');
+    // A store never compacted holds -1 (as etcd), so compacting at 0 succeeds once, as a no-op.
+    if (revision <= this.state.compactRevision) throw new CairnError('Compacted');
     this.state.compactRevision = revision;
     writeMetaU64(this.t, META.compact, revision);
     writeMetaU64(this.t, META.compactTarget, revision);

@@ -17,9 +17,11 @@ import type {
 } from '../mvcc/types.js';
 import { computeClusterId, computeMemberId, memberDir, readIdentity, writeIdentity, type Identity } from './identity.js';
 import { ServerMetrics } from './metrics.js';
-import { LocalProposer, type Proposer } from './proposer.js';
+import type { LeaseService } from './lease-service.js';
+import { DEFAULT_ELECTION_TIMEOUT_MS, setUpLeasesAndWatches, type LeaseWatchOptions } from './lease-watch-setup.js';
+import { DEFAULT_PROPOSER_LIMITS, LocalProposer, type Proposer } from './proposer.js';
+import type { WatchHub } from '../watch/hub.js';
 import { checkRequestSize } from './request-size.js';
-import { checkTxnRequest } from './txn-check.js';
 
 export interface ResponseHeader {
   clusterId: bigint;
@@ -44,6 +46,8 @@ export interface ServerOptions {
   logger: Logger;
   /** Register Node's process metrics (off in tests that start several servers in one process). */
   processMetrics?: boolean;
+  /** Election timing (minimum lease TTL, lease extension on promotion) and lease/watch limits. */
+  leaseWatch?: LeaseWatchOptions;
 }
 
 export const CAIRN_VERSION = '3.4.23';
@@ -51,6 +55,10 @@ export const CLUSTER_VERSION = '3.4.0';
 
 export class CairnServer {
   readonly metrics: ServerMetrics;
+  /** Leases: grant, revoke, keep-alive, time-to-live, list (see lease-service.ts). */
+  leases!: LeaseService;
+  /** Every watcher of this member (see watch/hub.ts). */
+  watchHub!: WatchHub;
   private readonly eventListeners = new Set<(events: Event[], revision: bigint) => void>();
   private closed = false;
 
@@ -68,10 +76,16 @@ export class CairnServer {
     const identity = loadOrCreateIdentity(options);
     const snapDir = join(memberDir(options.dataDir), 'snap');
     mkdirSync(snapDir, { recursive: true });
-    const store = MvccStore.open({ dir: snapDir });
+    const store = MvccStore.open({ dir: snapDir, maxTxnOps: options.maxTxnOps });
     const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true });
     const server = new CairnServer(options, identity, store, undefined as unknown as Proposer, metrics);
-    server.proposer = new LocalProposer(store, metrics, (events, rev) => server.publish(events, rev));
+    const lw = setUpLeasesAndWatches(store, identity.memberId, options.leaseWatch ?? {}, {
+      propose: (r) => server.proposer.propose(r), onEvents: (l) => server.onEvents(l), logger: options.logger,
+    });
+    server.leases = lw.leases;
+    server.watchHub = lw.watchHub;
+    server.proposer = new LocalProposer(store, metrics, (events, rev) => server.publish(events, rev), DEFAULT_PROPOSER_LIMITS, lw.apply);
+    lw.leases.startPrimary(options.leaseWatch?.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS);
     metrics.hasLeader.set(1);
     metrics.isLeader.set(1);
     options.logger.info(
@@ -114,7 +128,6 @@ export class CairnServer {
   }
 
   async txn(req: TxnRequest): Promise<Answer<TxnResult>> {
-    checkTxnRequest(req, this.options.maxTxnOps);
     const { header, result } = await this.write({ txn: req });
     return { header, result: (result as { txn: TxnResult }).txn };
   }
@@ -145,6 +158,8 @@ export class CairnServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watchHub.close();
+    this.leases.stop();
     await this.proposer.close();
     await this.store.close();
     this.options.logger.info('member stopped');
@@ -155,7 +170,7 @@ export class CairnServer {
     checkRequestSize(req, this.options.maxRequestBytes);
     const outcome = await this.proposer.propose(req);
     if (!outcome.ok) throw outcome.error;
-    return { header: this.header(outcome.revision), result: outcome.result };
+    return { header: this.header(outcome.revision), result: outcome.result as WriteResult };
   }
 
   private publish(events: Event[], revision: bigint): void {

@@ -185,3 +185,17 @@ function writeNamesLease(w: WriteRequest, id: bigint): boolean {
   if ('txn' in w) return opNamesLease({ txn: w.txn }, id);
   return false;
 }
+
+/**
+ * The proposer's apply function: batches may be handed over while an earlier one is still
+ * between two of its store transactions, so each waits for the one before (log order).
+ */
+export function serialApplier(store: ApplyStore, lessor: Lessor, table: LeaseTable):
+  (requests: ServerRequest[], appliedIndex: bigint) => Promise<AppliedBatch> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (requests, appliedIndex) => {
+    const run = tail.then(() => applyServerBatch(store, lessor, table, requests, appliedIndex));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}

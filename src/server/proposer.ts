@@ -7,12 +7,13 @@
  * Must never answer a write before it is on disk, and never let the queue grow without bound.
  */
 import { CairnError } from '../errors/errors.js';
-import type { Event, WriteOutcome, WriteRequest } from '../mvcc/types.js';
+import type { Event } from '../mvcc/types.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { ServerMetrics } from './metrics.js';
+import type { ServerOutcome, ServerRequest } from './requests.js';
 
 export interface Proposer {
-  propose(write: WriteRequest): Promise<WriteOutcome>;
+  propose(write: ServerRequest): Promise<ServerOutcome>;
   /** Resolves once every write proposed before the call is applied (a linearizable read point). */
   readBarrier(): Promise<void>;
   close(): Promise<void>;
@@ -31,12 +32,15 @@ export const DEFAULT_PROPOSER_LIMITS: LocalProposerLimits = {
 };
 
 interface Pending {
-  write: WriteRequest;
-  resolve: (o: WriteOutcome) => void;
+  write: ServerRequest;
+  resolve: (o: ServerOutcome) => void;
   reject: (e: Error) => void;
 }
 
 export type AppliedListener = (events: Event[], revision: bigint) => void;
+
+/** Applies one batch in order in the store (KV writes and lease requests: server/lease-apply.ts). */
+export type BatchApply = (requests: ServerRequest[], appliedIndex: bigint) => Promise<{ outcomes: ServerOutcome[]; events: Event[] }>;
 
 export class LocalProposer implements Proposer {
   private queue: Pending[] = [];
@@ -50,16 +54,17 @@ export class LocalProposer implements Proposer {
     private readonly metrics: ServerMetrics,
     private readonly onApplied: AppliedListener,
     private readonly limits: LocalProposerLimits = DEFAULT_PROPOSER_LIMITS,
+    private readonly apply: BatchApply = (writes, appliedIndex) => store.applyBatch(writes as never, { appliedIndex }),
   ) {
     this.appliedIndex = store.appliedIndex;
   }
 
-  propose(write: WriteRequest): Promise<WriteOutcome> {
+  propose(write: ServerRequest): Promise<ServerOutcome> {
     if (this.closed) return Promise.reject(new CairnError('Stopped'));
     if (this.queue.length >= this.limits.maxPendingProposals) {
       return Promise.reject(new CairnError('TooManyRequests'));
     }
-    return new Promise<WriteOutcome>((resolve, reject) => {
+    return new Promise<ServerOutcome>((resolve, reject) => {
       this.queue.push({ write, resolve, reject });
       this.metrics.proposalsPending.inc();
       this.scheduleFlush();
@@ -102,14 +107,12 @@ export class LocalProposer implements Proposer {
     this.metrics.proposalsCommitted.inc(batch.length);
     try {
       this.appliedIndex += 1n;
-      const { outcomes, events } = await this.store.applyBatch(
-        batch.map((p) => p.write),
-        { appliedIndex: this.appliedIndex },
-      );
+      const { outcomes, events } = await this.apply(batch.map((p) => p.write), this.appliedIndex);
       await this.store.sync();
       this.metrics.applyBatchSeconds.observe((performance.now() - started) / 1000);
       this.metrics.proposalsApplied.inc(batch.length);
-      if (events.length > 0) this.onApplied(events, this.store.currentRevision);
+      // The batch's own revision: the store's current one may already include a later batch.
+      if (events.length > 0) this.onApplied(events, events[events.length - 1].kv.modRevision);
       for (let i = 0; i < batch.length; i++) {
         const o = outcomes[i];
         if (!o.ok) this.metrics.proposalsFailed.inc();

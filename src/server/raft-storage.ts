@@ -67,6 +67,8 @@ export interface WalStorageOptions {
   /** Default `<dir>/snap`. */
   readonly snapDir?: string;
   readonly segmentSizeBytes?: number;
+  /** Zeros written ahead of the WAL's live segment (see src/wal/wal.ts); 0 disables. */
+  readonly preallocateBytes?: number;
   /** Snapshot files kept (etcd's --max-snapshots, default 5; 0 keeps all). */
   readonly maxSnapshots?: number;
 }
@@ -184,7 +186,9 @@ export class WalStorage implements Storage {
   static async open(dir: string, logger: WalLogger = SILENT_LOGGER, opts: WalStorageOptions = {}): Promise<WalStorage> {
     const walDir = opts.walDir ?? join(dir, 'wal');
     const snapDir = opts.snapDir ?? join(dir, 'snap');
-    const { wal, records } = await Wal.open(walDir, { segmentSizeBytes: opts.segmentSizeBytes, stickyKinds: STICKY_KINDS, logger });
+    const { wal, records } = await Wal.open(walDir, {
+      segmentSizeBytes: opts.segmentSizeBytes, preallocateBytes: opts.preallocateBytes, stickyKinds: STICKY_KINDS, logger,
+    });
     try {
       const replay = new Replay(walDir);
       for (const r of records) replay.apply(r);

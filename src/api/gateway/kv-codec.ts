@@ -105,20 +105,20 @@ function compareIn(body: unknown): Compare {
   return c;
 }
 
-function requestOpIn(body: unknown): RequestOp | undefined {
+function requestOpIn(body: unknown): RequestOp {
   const b = obj(body);
   if (b.request_range != null) return { range: rangeIn(b.request_range) };
   if (b.request_put != null) return { put: putIn(b.request_put) };
   if (b.request_delete_range != null) return { deleteRange: deleteRangeIn(b.request_delete_range) };
   if (b.request_txn != null) return { txn: txnIn(b.request_txn) };
-  return undefined; // an empty RequestOp does nothing, as in etcd
+  throw new CairnError('KeyNotFound'); // etcd answers an empty RequestOp so
 }
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 export function txnIn(body: unknown): TxnRequest {
   const b = obj(body);
-  const ops = (v: unknown) => list(v).map(requestOpIn).filter((o): o is RequestOp => o !== undefined);
+  const ops = (v: unknown) => list(v).map(requestOpIn);
   return { compare: list(b.compare).map(compareIn), success: ops(b.success), failure: ops(b.failure) };
 }
 
@@ -169,25 +169,48 @@ export function deleteRangeOut(header: Json, r: DeleteRangeResult): Json {
   return o;
 }
 
-/** Inside a txn, each result's header carries only the revision; a nested txn's is empty. */
+/**
+ * Inside a txn, each result's header carries only the revision as etcd reports it there: the
+ * txn's revision so far — the revision before the txn until the first write lands, the txn's
+ * own revision from then on. A nested txn's header is empty.
+ */
 export function txnOut(header: Json, r: TxnResult): Json {
+  const after = BigInt(header.revision as string);
+  const cursor = { before: wrote(r) ? after - 1n : after, wrote: false };
   const o: Json = { header };
   if (r.succeeded) o.succeeded = true;
-  if (r.responses.length > 0) o.responses = r.responses.map((op) => responseOpOut(op, header.revision as string));
+  if (r.responses.length > 0) o.responses = r.responses.map((op) => responseOpOut(op, cursor));
   return o;
 }
 
-function responseOpOut(op: ResponseOp, revision: string): Json {
-  const inner = { revision };
-  if ('range' in op) return { response_range: rangeOut(inner, op.range) };
-  if ('put' in op) return { response_put: putOut(inner, op.put) };
-  if ('deleteRange' in op) return { response_delete_range: deleteRangeOut(inner, op.deleteRange) };
-  return { response_txn: txnOutNested(op.txn, revision) };
+interface RevisionCursor {
+  before: bigint;
+  wrote: boolean;
 }
 
-function txnOutNested(r: TxnResult, revision: string): Json {
+function opWrote(op: ResponseOp): boolean {
+  if ('put' in op) return true;
+  if ('deleteRange' in op) return op.deleteRange.deleted > 0n;
+  if ('txn' in op) return wrote(op.txn);
+  return false;
+}
+
+function wrote(r: TxnResult): boolean {
+  return r.responses.some(opWrote);
+}
+
+function responseOpOut(op: ResponseOp, c: RevisionCursor): Json {
+  if ('txn' in op) return { response_txn: txnOutNested(op.txn, c) };
+  if (opWrote(op)) c.wrote = true;
+  const inner = { revision: (c.wrote ? c.before + 1n : c.before).toString() };
+  if ('range' in op) return { response_range: rangeOut(inner, op.range) };
+  if ('put' in op) return { response_put: putOut(inner, op.put) };
+  return { response_delete_range: deleteRangeOut(inner, op.deleteRange) };
+}
+
+function txnOutNested(r: TxnResult, c: RevisionCursor): Json {
   const o: Json = { header: {} };
   if (r.succeeded) o.succeeded = true;
-  if (r.responses.length > 0) o.responses = r.responses.map((op) => responseOpOut(op, revision));
+  if (r.responses.length > 0) o.responses = r.responses.map((op) => responseOpOut(op, c));
   return o;
 }

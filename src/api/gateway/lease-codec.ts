@@ -7,6 +7,8 @@
  * Pure translation: no server calls, no HTTP.
  */
 import { encodeBase64 } from './base64.js';
+import { CairnError } from '../../errors/errors.js';
+import { goJsonKind } from './json-body.js';
 import { boolIn, int64In, type Json } from './kv-codec.js';
 import type { TimeToLiveResult } from '../../server/lease-service.js';
 
@@ -19,6 +21,22 @@ export function leaseGrantIn(body: unknown): { ttlSec: bigint; id: bigint } {
 
 export function leaseIdIn(body: unknown): bigint {
   return int64In(obj(body).ID);
+}
+
+/**
+ * An int64 field of a stream message, which no schema has checked: Go's decoder messages for
+ * a string that is not a number and for a value of another JSON type.
+ */
+export function int64Checked(v: unknown): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'string') {
+    const bad = [...v].find((c) => !/[0-9-]/.test(c));
+    if (bad !== undefined || !/^-?[0-9]+$/.test(v)) throw new CairnError('BadRequest', `invalid character '${bad ?? v[0] ?? '"'}' looking for beginning of value`);
+    return int64In(v);
+  }
+  if (typeof v === 'number' && Number.isInteger(v)) return int64In(v);
+  const shown = typeof v === 'number' ? `number ${v}` : goJsonKind(v);
+  throw new CairnError('BadRequest', `json: cannot unmarshal ${shown} into Go value of type int64`);
 }
 
 export function timeToLiveIn(body: unknown): { id: bigint; keys: boolean } {

@@ -10,7 +10,8 @@ import { CairnError } from '../../errors/errors.js';
 import type { Event } from '../../mvcc/types.js';
 import type { ResponseHeader } from '../../server/cairn-server.js';
 import { goJsonKind } from './json-body.js';
-import { boolIn, bytesIn, headerOut, int64In, kvOut, type Json } from './kv-codec.js';
+import { boolIn, bytesIn, headerOut, kvOut, type Json } from './kv-codec.js';
+import { int64Checked } from './lease-codec.js';
 
 export interface WatchCreate {
   key: Uint8Array;
@@ -59,15 +60,14 @@ function filtersIn(v: unknown): { noPut: boolean; noDelete: boolean } {
 function createIn(b: Json): WatchCreate {
   expect(b.key, ['string'], '[]uint8');
   expect(b.range_end, ['string'], '[]uint8');
-  for (const f of ['start_revision', 'watch_id']) expect(b[f], ['string', 'number'], 'int64');
   for (const f of ['progress_notify', 'prev_kv', 'fragment']) expect(b[f], ['bool'], 'bool');
   return {
     key: bytesIn(b.key),
     rangeEnd: bytesIn(b.range_end),
-    startRevision: int64In(b.start_revision),
+    startRevision: int64Checked(b.start_revision),
     progressNotify: boolIn(b.progress_notify),
     prevKv: boolIn(b.prev_kv),
-    watchId: int64In(b.watch_id),
+    watchId: int64Checked(b.watch_id),
     fragment: boolIn(b.fragment),
     ...filtersIn(b.filters),
   };
@@ -81,8 +81,7 @@ export function watchRequestIn(body: Json): WatchRequest {
   if (body.cancel_request != null) {
     expect(body.cancel_request, ['object'], 'etcdserverpb.WatchCancelRequest');
     const c = obj(body.cancel_request);
-    expect(c.watch_id, ['string', 'number'], 'int64');
-    return { cancel: { watchId: int64In(c.watch_id) } };
+    return { cancel: { watchId: int64Checked(c.watch_id) } };
   }
   if (body.progress_request != null) return { progress: true };
   return { none: true };

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CairnServer } from '../../server/cairn-server.js';
 import { headerOut } from '../gateway/kv-codec.js';
 import {
-  leaseGrantIn, leaseGrantOut, leaseIdIn, leaseKeepAliveOut, leasesOut, timeToLiveIn, timeToLiveOut,
+  int64Checked, leaseGrantIn, leaseGrantOut, leaseIdIn, leaseKeepAliveOut, leasesOut, timeToLiveIn, timeToLiveOut,
 } from '../gateway/lease-codec.js';
 import { GatewayStream, JsonValueReader, type Json } from '../gateway/stream.js';
 
@@ -33,7 +33,7 @@ export interface LeaseRouteOptions {
   /** Largest request object on a stream (etcd's --max-request-bytes, base64-inflated). */
   maxStreamValueBytes: number;
   /** Open streams, ended when the app closes. */
-  streams: Set<GatewayStream>;
+  streams: Set<{ end(): void }>;
 }
 
 export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteOptions): Promise<void> {
@@ -105,7 +105,7 @@ function keepAliveStream(req: FastifyRequest, reply: FastifyReply, opts: LeaseRo
     working = true;
     try {
       while (queue.length > 0 && !stream.isEnded) {
-        const id = leaseIdIn(queue.shift());
+        const id = int64Checked(queue.shift()!.ID);
         if (queue.length < MAX_QUEUED_KEEPALIVES / 2) req.raw.resume();
         const { revision, result } = await opts.server.leases.keepAlive(id);
         stream.send(leaseKeepAliveOut(headerOut(opts.server.header(revision)), result));

@@ -1,0 +1,168 @@
+/**
+ * The member's lease operations, as the API calls them: grant, revoke, keep-alive, time-to-live,
+ * list. Grants, revokes and checkpoints are proposed through the same seam as key-space writes
+ * (so a cluster replicates them unchanged); keep-alive renews on the primary only, in memory.
+ * The primary's two timers live here: expiry (propose revokes for expired leases, in bounded
+ * batches with a bound on revokes in flight, so 100,000 leases expiring at once never stall the
+ * server) and checkpoints (propose remaining TTLs so a restart does not extend leases much).
+ *
+ * Knows nothing of HTTP. Must never expire a lease except by proposing its revoke.
+ */
+import type { Logger } from 'pino';
+import { CairnError } from '../errors/errors.js';
+import { LeaseIdGenerator } from '../lease/lease-id.js';
+import { Lessor } from '../lease/lessor.js';
+import type { ServerOutcome, ServerRequest } from './requests.js';
+
+export interface LeaseTimers {
+  /** How often the primary looks for expired leases (etcd: 500 ms). */
+  expiryCheckIntervalMs: number;
+  /** Revokes proposed per check. */
+  maxRevokesPerCheck: number;
+  /** Revokes proposed and not yet answered; no new ones past this. */
+  maxRevokesInFlight: number;
+  /** How often due checkpoints are gathered. */
+  checkpointCheckIntervalMs: number;
+  /** Leases per checkpoint proposal (etcd's maxLeaseCheckpointBatchSize). */
+  maxCheckpointsPerProposal: number;
+}
+
+export const DEFAULT_LEASE_TIMERS: LeaseTimers = {
+  expiryCheckIntervalMs: 100,
+  maxRevokesPerCheck: 1_000,
+  maxRevokesInFlight: 4_000,
+  checkpointCheckIntervalMs: 1_000,
+  maxCheckpointsPerProposal: 1_000,
+};
+
+/** Tries for a server-picked ID that collides with a lease granted meanwhile. */
+const GRANT_ID_ATTEMPTS = 3;
+
+export interface LeaseHeader<T> {
+  revision: bigint;
+  result: T;
+}
+
+export interface TimeToLiveResult {
+  id: bigint;
+  /** -1n: no such lease (etcd answers that, not an error). */
+  ttlSec: bigint;
+  grantedTtlSec: bigint;
+  keys: Uint8Array[];
+}
+
+export interface LeaseServiceDeps {
+  propose(req: ServerRequest): Promise<ServerOutcome>;
+  keysOfLease(id: bigint): Uint8Array[];
+  currentRevision(): bigint;
+  logger: Logger;
+}
+
+export class LeaseService {
+  private readonly ids: LeaseIdGenerator;
+  private readonly timers: LeaseTimers;
+  private revokesInFlight = 0;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly lessor: Lessor,
+    private readonly deps: LeaseServiceDeps,
+    memberId: bigint,
+    timers: Partial<LeaseTimers> = {},
+  ) {
+    this.ids = new LeaseIdGenerator(memberId);
+    this.timers = { ...DEFAULT_LEASE_TIMERS, ...timers };
+  }
+
+  /** Becomes the primary: extends every lease by `extendMs` and starts the timers. */
+  startPrimary(extendMs: number): void {
+    this.lessor.promote(extendMs);
+    this.expiryTimer = setInterval(() => this.expireSome(), this.timers.expiryCheckIntervalMs);
+    this.checkpointTimer = setInterval(() => this.checkpointSome(), this.timers.checkpointCheckIntervalMs);
+    this.expiryTimer.unref();
+    this.checkpointTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.expiryTimer);
+    clearInterval(this.checkpointTimer);
+    this.lessor.demote();
+  }
+
+  async grant(ttlSec: bigint, requestedId: bigint): Promise<LeaseHeader<{ id: bigint; ttlSec: bigint }>> {
+    Lessor.checkGrant(ttlSec);
+    for (let attempt = 1; ; attempt++) {
+      const id = requestedId !== 0n ? requestedId : this.freshId();
+      const outcome = await this.deps.propose({ leaseGrant: { id, ttlSec } });
+      if (outcome.ok && 'leaseGrant' in outcome.result) return { revision: outcome.revision, result: outcome.result.leaseGrant };
+      const err = outcome.ok ? new CairnError('Internal') : outcome.error;
+      const retry = requestedId === 0n && attempt < GRANT_ID_ATTEMPTS && err instanceof CairnError && err.kind === 'LeaseExist';
+      if (!retry) throw err;
+    }
+  }
+
+  async revoke(id: bigint): Promise<LeaseHeader<Record<string, never>>> {
+    const outcome = await this.deps.propose({ leaseRevoke: { id } });
+    if (!outcome.ok) throw outcome.error;
+    return { revision: outcome.revision, result: {} };
+  }
+
+  /** etcd's keep-alive: the TTL granted again, or 0n when the lease is gone. */
+  async keepAlive(id: bigint): Promise<LeaseHeader<{ id: bigint; ttlSec: bigint }>> {
+    let ttlSec = 0n;
+    try {
+      const r = this.lessor.renew(id);
+      ttlSec = r.ttlSec;
+      if (r.clearCheckpoint) {
+        // A restart must not bring back the older, shorter remaining TTL.
+        const outcome = await this.deps.propose({ leaseCheckpoint: { checkpoints: [{ id, remainingTtlSec: 0n }] } });
+        if (!outcome.ok) throw outcome.error;
+      }
+    } catch (e) {
+      if (!(e instanceof CairnError && e.kind === 'LeaseNotFound')) throw e;
+    }
+    return { revision: this.deps.currentRevision(), result: { id, ttlSec } };
+  }
+
+  timeToLive(id: bigint, withKeys: boolean): LeaseHeader<TimeToLiveResult> {
+    const revision = this.deps.currentRevision();
+    const t = this.lessor.timeToLive(id);
+    if (!t) return { revision, result: { id, ttlSec: -1n, grantedTtlSec: 0n, keys: [] } };
+    const keys = withKeys ? this.deps.keysOfLease(id) : [];
+    return { revision, result: { id, ttlSec: t.remainingSec, grantedTtlSec: t.grantedTtlSec, keys } };
+  }
+
+  leases(): LeaseHeader<bigint[]> {
+    return { revision: this.deps.currentRevision(), result: this.lessor.list() };
+  }
+
+  private freshId(): bigint {
+    let id = this.ids.next();
+    while (this.lessor.has(id)) id = this.ids.next();
+    return id;
+  }
+
+  private expireSome(): void {
+    const room = Math.min(this.timers.maxRevokesPerCheck, this.timers.maxRevokesInFlight - this.revokesInFlight);
+    if (room <= 0) return;
+    for (const id of this.lessor.takeExpired(room)) {
+      this.revokesInFlight++;
+      this.deps.propose({ leaseRevoke: { id } })
+        .then((o) => {
+          if (!o.ok && !(o.error instanceof CairnError && o.error.kind === 'LeaseNotFound')) {
+            this.deps.logger.warn({ lease: id.toString(16), err: o.error.message }, 'lease expiry revoke failed; will retry');
+          }
+        }, (e: Error) => this.deps.logger.warn({ lease: id.toString(16), err: e.message }, 'lease expiry revoke failed; will retry'))
+        .finally(() => { this.revokesInFlight--; });
+    }
+  }
+
+  private checkpointSome(): void {
+    const due = this.lessor.takeCheckpointsDue(this.timers.maxCheckpointsPerProposal);
+    if (due.length === 0) return;
+    this.deps.propose({ leaseCheckpoint: { checkpoints: due } })
+      .catch((e: Error) => this.deps.logger.warn({ err: e.message }, 'lease checkpoint failed'))
+      .finally(() => { for (const c of due) this.lessor.checkpointSettled(c.id); });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Wiring of the lease and watch parts into one member: opens the lease table in the store's
+ * environment, restores the lessor from it, builds the apply function the proposer uses (KV
+ * writes and lease requests in log order), the lease service and the watch hub. Kept apart from
+ * cairn-server.ts so the member's class stays a list of operations.
+ *
+ * Must never start expiring leases before the proposer exists (the caller starts the primary).
+ */
+import type { Logger } from 'pino';
+import { Lessor, minLeaseTtlSec } from '../lease/lessor.js';
+import type { MvccStore } from '../mvcc/store.js';
+import type { Event } from '../mvcc/types.js';
+import { WatchHub, type WatchHubLimits } from '../watch/hub.js';
+import { serialApplier } from './lease-apply.js';
+import { LeaseService, type LeaseTimers } from './lease-service.js';
+import { LmdbLeaseTable } from './lease-table-lmdb.js';
+import type { BatchApply } from './proposer.js';
+import type { ServerOutcome, ServerRequest } from './requests.js';
+
+/** etcd's defaults: --election-timeout 1000, --heartbeat-interval 100. */
+export const DEFAULT_ELECTION_TIMEOUT_MS = 1_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 100;
+
+export interface LeaseWatchOptions {
+  electionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  leaseCheckpointIntervalMs?: number;
+  leaseTimers?: Partial<LeaseTimers>;
+  watchLimits?: Partial<WatchHubLimits>;
+}
+
+export interface LeaseWatchParts {
+  lessor: Lessor;
+  leases: LeaseService;
+  apply: BatchApply;
+  watchHub: WatchHub;
+}
+
+export function setUpLeasesAndWatches(
+  store: MvccStore,
+  memberId: bigint,
+  opts: LeaseWatchOptions,
+  deps: {
+    propose: (r: ServerRequest) => Promise<ServerOutcome>;
+    onEvents: (listener: (events: Event[], revision: bigint) => void) => () => void;
+    logger: Logger;
+  },
+): LeaseWatchParts {
+  const electionTimeoutMs = opts.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const table = new LmdbLeaseTable(store.env);
+  const lessor = new Lessor({
+    minTtlSec: minLeaseTtlSec(electionTimeoutMs, heartbeatIntervalMs),
+    checkpointIntervalMs: opts.leaseCheckpointIntervalMs,
+  });
+  lessor.restore(table.loadAll());
+  const leases = new LeaseService(lessor, {
+    propose: deps.propose,
+    keysOfLease: (id) => store.keysOfLease(id),
+    currentRevision: () => store.currentRevision,
+    logger: deps.logger,
+  }, memberId, opts.leaseTimers);
+  const watchHub = new WatchHub(store, deps.onEvents, opts.watchLimits);
+  return { lessor, leases, apply: serialApplier(store, lessor, table), watchHub };
+}
