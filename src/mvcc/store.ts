@@ -106,7 +106,8 @@ export class MvccStore {
 
   /** The revision of the last committed change (1 on a fresh store, as etcd). */
   get currentRevision(): bigint { return this.state.mainRevision; }
-  get compactRevision(): bigint { return this.state.compactRevision; }
+  /** 0 when never compacted. */
+  get compactRevision(): bigint { return this.state.compactRevision < 0n ? 0n : this.state.compactRevision; }
   get appliedIndex(): bigint { return this.applied; }
 
   range(req: RangeRequest): RangeResult {
@@ -187,7 +188,8 @@ export class MvccStore {
   /** etcd's HashKV: revision 0 means the current one. Synchronous: one read snapshot, O(history). */
   hashKV(revision: bigint): HashResult {
     this.checkOpen();
-    const { mainRevision, compactRevision } = this.state;
+    const mainRevision = this.state.mainRevision;
+    const compactRevision = this.compactRevision;
     if (revision > mainRevision) throw new CairnError('FutureRev');
     if (revision > 0n && revision < compactRevision) throw new CairnError('Compacted');
     const hashRevision = revision > 0n ? revision : mainRevision;
@@ -282,7 +284,6 @@ function loadOrInitMeta(t: MvccTables, dir: string): BatchState {
     t.env.transactionSync(() => {
       writeMetaU64(t, META.layout, MVCC_LAYOUT_VERSION);
       writeMetaU64(t, META.revision, 1n);
-      writeMetaU64(t, META.compact, 0n);
       writeMetaU64(t, META.nextKeyId, 1n);
     }, WRITE_TXN_FLAGS);
   } else if (layout !== MVCC_LAYOUT_VERSION) {
@@ -290,7 +291,7 @@ function loadOrInitMeta(t: MvccTables, dir: string): BatchState {
   }
   return {
     mainRevision: readMetaU64(t, META.revision) ?? 1n,
-    compactRevision: readMetaU64(t, META.compact) ?? 0n,
+    compactRevision: readMetaU64(t, META.compact) ?? -1n,
     nextKeyId: readMetaU64(t, META.nextKeyId) ?? 1n,
   };
 }

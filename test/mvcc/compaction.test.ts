@@ -8,6 +8,9 @@ test('compaction bounds: future fails, at or below the compact revision fails, n
     const st = ts.store;
     await put(st, 'a', '1'); await put(st, 'a', '2'); // 2, 3
     assert.equal(errorKind((await apply1(st, { compaction: { revision: 4n } })).outcome), 'FutureRev');
+    // etcd's compaction point starts at -1: compacting at 0 succeeds once, then is compacted
+    assert.equal(errorKind((await apply1(st, { compaction: { revision: 0n } })).outcome), undefined);
+    assert.equal(st.compactRevision, 0n);
     assert.equal(errorKind((await apply1(st, { compaction: { revision: 0n } })).outcome), 'Compacted');
     const ok = (await apply1(st, { compaction: { revision: 3n } })).outcome;
     assert.deepEqual([ok.ok, ok.revision], [true, 3n]);

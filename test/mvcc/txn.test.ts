@@ -155,14 +155,15 @@ test('duplicate keys in one branch are rejected before anything applies', async 
     assert.equal(await dup([D('a', 'z'), T([P('m')])]), 'DuplicateKey');
     assert.equal(await dup([T([D('a', 'z')]), P('m')]), 'DuplicateKey');
     assert.equal(await dup([T([P('m')]), T([P('m')])]), 'DuplicateKey');
-    assert.equal(await dup([D('a', '\0'), P('zz')]), 'DuplicateKey', 'from-key delete covers later keys');
+    // etcd 3.4 compares a delete's [0x00] end as plain bytes here: a from-key delete conflicts with nothing
+    assert.equal(await dup([D('a', '\0'), P('zz')]), undefined);
     assert.equal(await dup([], [P('q'), P('q')]), 'DuplicateKey', 'the failure branch is checked too');
     // allowed: the two branches of one nested txn may put the same key; deletes may overlap
     assert.equal(await dup([T([P('m')], [P('m')])]), undefined);
     assert.equal(await dup([D('a', 'c'), D('b', 'd')]), undefined);
     assert.equal(await dup([P('a'), P('b')]), undefined);
     assert.equal(await dup([P('a')], [P('a')]), undefined);
-    assert.equal(st.currentRevision, 4n, 'only the allowed txns with puts took revisions');
+    assert.equal(st.currentRevision, 5n, 'only the allowed txns with puts took revisions');
   } finally { await ts.cleanup(); }
 });
 
