@@ -22,11 +22,19 @@ export function positionals(argv: Args, commandDepth: number): string[] {
   return argv._.slice(commandDepth).map(String);
 }
 
+/** The option names yargs knows at this point (getOptions exists in yargs 18, not in @types/yargs 17). */
+function optionKeys(y: Argv): string[] {
+  return Object.keys((y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+}
+
 /** A command's usage line and flags, etcdctl-style: `cairnctl get [options] <key> [range_end]`. */
 export function usage(line: string, flags?: (y: Argv) => Argv): (y: Argv) => Argv {
   return (y) => {
-    const withUsage = y.usage(`cairnctl ${line}`);
-    return flags ? flags(withUsage) : withUsage;
+    const before = new Set(optionKeys(y));
+    const withFlags = flags ? flags(y.usage(`cairnctl ${line}`)) : y.usage(`cairnctl ${line}`);
+    // The command's own flags in a group of their own, listed before the global ones (as etcdctl).
+    const own = optionKeys(withFlags).filter((k) => !before.has(k));
+    return own.length > 0 ? withFlags.group([...own, 'help'], 'OPTIONS:') : withFlags;
   };
 }
 
