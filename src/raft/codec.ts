@@ -69,16 +69,16 @@ class Writer {
   }
 }
 
+/** Reads from `buf`; byte fields come out as views into it. With `copy`, `buf` is first copied
+ * once, so the decoded value owns one private buffer instead of one allocation per field. */
 class Reader {
   private readonly buf: Uint8Array;
   private readonly view: DataView;
-  private readonly copy: boolean;
   pos = 0;
 
   constructor(buf: Uint8Array, copy: boolean) {
-    this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.copy = copy;
+    this.buf = copy ? buf.slice() : buf;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   private need(n: number): void {
@@ -121,7 +121,7 @@ class Reader {
   bytes(): Uint8Array {
     const n = this.varint();
     this.need(n);
-    const out = this.copy ? this.buf.slice(this.pos, this.pos + n) : this.buf.subarray(this.pos, this.pos + n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
@@ -211,8 +211,9 @@ export function encodeMessage(m: Message): Uint8Array {
 }
 
 /**
- * Decodes a message. With `copy` (the default) the message owns its byte arrays; without it,
- * entry data and context are views into `bytes`, which the caller must then never reuse.
+ * Decodes a message. With `copy` (the default) the message's byte fields are views into one
+ * private copy of `bytes`; without it they are views into `bytes` itself, which the caller
+ * must then never reuse (fine for a buffer received from the network and then dropped).
  */
 export function decodeMessage(bytes: Uint8Array, copy = true): Message {
   const r = new Reader(bytes, copy);

@@ -80,7 +80,8 @@ export class RawNode {
   }
 
   /**
-   * Requests a linearizable read. `ctx` must be unique per request (the host's request id); a
+   * Requests a linearizable read. `ctx` must be unique per request across the whole cluster
+   * (the leader de-duplicates by it: use member id + request id); a
    * later Ready carries `{ index, requestCtx: ctx }` once leadership is confirmed, and the read
    * may run when the host has applied `index`. Throws RaftError('ReadIndexDropped') without a
    * leader. A request can also be lost silently (leader change, lost message): time out, retry.
