@@ -12,7 +12,11 @@
  * loss, zeros or stray sectors), never a valid record after the damage. A valid record after
  * X means bytes inside the durable log changed: cutting there would drop acknowledged
  * records, so the WAL refuses with the file name and offset instead. Damage in any segment
- * but the last is always refused: a segment is fsync'd complete before the next is created.
+ * but the last is always refused: a segment is cut to its records and fsync'd before the next
+ * is created.
+ *
+ * Zeros from a record boundary to the end of the last segment are not damage: the writer
+ * preallocates space ahead of its writes (see wal.ts), so that is where the log simply ends.
  */
 import {
   SEGMENT_HEADER_BYTES, checkSegmentHeader, findValidRecordAfter, parseRecordAt, type WalRecord,
@@ -33,6 +37,19 @@ export interface ScannedSegment {
   /** Byte length of the valid part (header and complete records). */
   readonly validBytes: number;
   readonly torn: TornTail | null;
+  /** File length: the valid part plus preallocated zeros (0 extra when there are none). */
+  readonly fileBytes: number;
+}
+
+const ZERO_CHUNK = Buffer.alloc(64 * 1024);
+
+/** Whether buf[from..] is all zero bytes (compared natively, a chunk at a time). */
+function isZeroFrom(buf: Buffer, from: number): boolean {
+  for (let pos = from; pos < buf.length; pos += ZERO_CHUNK.length) {
+    const end = Math.min(buf.length, pos + ZERO_CHUNK.length);
+    if (!buf.subarray(pos, end).equals(ZERO_CHUNK.subarray(0, end - pos))) return false;
+  }
+  return true;
 }
 
 const REFUSAL_ADVICE = 'refusing to open the WAL: restore this member\'s data dir from a backup, or remove the member from the cluster and add it back empty so it catches up from the leader';
@@ -49,6 +66,9 @@ export function scanSegment(buf: Buffer, file: string, isLast: boolean): Scanned
       pos = parsed.next;
       continue;
     }
+    if (isLast && isZeroFrom(buf, pos)) {
+      return { seq, firstIndex, records, validBytes: pos, torn: null, fileBytes: buf.length };
+    }
     const validAfter = findValidRecordAfter(buf, pos);
     if (validAfter >= 0) {
       throw new WalError('Corrupt',
@@ -58,7 +78,8 @@ export function scanSegment(buf: Buffer, file: string, isLast: boolean): Scanned
       throw new WalError('Corrupt',
         `WAL segment ${file}: ${parsed.reason} at byte offset ${pos} in a segment that is not the last one: the log is damaged in the middle; ${REFUSAL_ADVICE}`);
     }
-    return { seq, firstIndex, records, validBytes: pos, torn: { offset: pos, bytesCut: buf.length - pos, reason: parsed.reason } };
+    const torn = { offset: pos, bytesCut: buf.length - pos, reason: parsed.reason };
+    return { seq, firstIndex, records, validBytes: pos, torn, fileBytes: pos };
   }
-  return { seq, firstIndex, records, validBytes: pos, torn: null };
+  return { seq, firstIndex, records, validBytes: pos, torn: null, fileBytes: pos };
 }

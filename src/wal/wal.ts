@@ -11,6 +11,12 @@
  * next one, which takes all of their records at once: one write and one fdatasync serve every
  * caller in the batch.
  *
+ * Preallocation: the live segment is extended with zeros a chunk (`preallocateBytes`) ahead of
+ * the write position, so most fdatasyncs flush data only — no block allocation, no file size
+ * change, no journal commit (about 2-3x more small synced batches per second on ext4).
+ * Zeros at the end of the last segment are therefore its normal end; a segment is cut to its
+ * records before the next one is created.
+ *
  * Sticky kinds: a record of a kind listed in `stickyKinds` (for Raft: hard state, snapshot and
  * compaction markers) is state, not history. The last one of each sticky kind is written again
  * right after the header of every new segment, so releasing old segments never loses the
@@ -31,6 +37,8 @@ export const DEFAULT_SEGMENT_SIZE_BYTES = 64 * 1024 * 1024;
 /** Bytes that may be appended without a sync. The Raft host syncs once per Ready, far below
  * this; reaching it means a caller forgot to sync, and append() throws BufferFull. */
 export const MAX_PENDING_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_PREALLOCATE_BYTES = 4 * 1024 * 1024;
+const ZEROS = Buffer.alloc(1024 * 1024);
 
 export interface WalOptions {
   /** A segment is closed and a new one started once it would grow past this. */
@@ -40,6 +48,8 @@ export interface WalOptions {
   readonly logger?: WalLogger;
   /** Index written in the name of the very first segment of a new log. */
   readonly firstIndex?: number;
+  /** Zeros written ahead of the live segment's end (0 disables preallocation). */
+  readonly preallocateBytes?: number;
 }
 
 /** Counters for tests, metrics and the benchmark. */
@@ -53,6 +63,7 @@ export interface WalStats {
   bytesWritten: number;
   segmentsCreated: number;
   segmentsReleased: number;
+  preallocatedBytes: number;
 }
 
 interface Segment {
@@ -62,6 +73,8 @@ interface Segment {
   /** Highest index among the segment's non-sticky records; -1 when it has none. */
   maxIndex: number;
   sizeBytes: number;
+  /** Length of the file: sizeBytes plus preallocated zeros. */
+  allocatedBytes: number;
   /** Size of header plus carried sticky records: a segment no bigger holds no new records. */
   readonly headBytes: number;
 }
@@ -82,6 +95,7 @@ export interface OpenedWal {
 export class Wal {
   readonly stats: WalStats = {
     fsyncs: 0, dirSyncs: 0, flushes: 0, recordsWritten: 0, bytesWritten: 0, segmentsCreated: 0, segmentsReleased: 0,
+    preallocatedBytes: 0,
   };
   private readonly segments: Segment[] = [];
   private live: FileHandle | null = null;
@@ -99,6 +113,7 @@ export class Wal {
   private constructor(
     readonly dir: string,
     private readonly segmentSizeBytes: number,
+    private readonly preallocateBytes: number,
     stickyKinds: readonly number[],
     private readonly logger: WalLogger,
   ) {
@@ -111,7 +126,11 @@ export class Wal {
     if (!Number.isSafeInteger(segmentSizeBytes) || segmentSizeBytes < SEGMENT_HEADER_BYTES) {
       throw new WalError('InvalidArgument', `segmentSizeBytes ${segmentSizeBytes}`);
     }
-    const wal = new Wal(dir, segmentSizeBytes, opts.stickyKinds ?? [], opts.logger ?? SILENT_LOGGER);
+    const preallocateBytes = opts.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
+    if (!Number.isSafeInteger(preallocateBytes) || preallocateBytes < 0) {
+      throw new WalError('InvalidArgument', `preallocateBytes ${preallocateBytes}`);
+    }
+    const wal = new Wal(dir, segmentSizeBytes, preallocateBytes, opts.stickyKinds ?? [], opts.logger ?? SILENT_LOGGER);
     await mkdir(dir, { recursive: true });
     const names = await wal.listSegments();
     if (names.length === 0) {
@@ -164,7 +183,7 @@ export class Wal {
       }
       this.segments.push({
         seq: scanned.seq, firstIndex: scanned.firstIndex, name: names[i], maxIndex,
-        sizeBytes: scanned.validBytes, headBytes: SEGMENT_HEADER_BYTES,
+        sizeBytes: scanned.validBytes, allocatedBytes: scanned.fileBytes, headBytes: SEGMENT_HEADER_BYTES,
       });
     }
     return records;
@@ -276,15 +295,33 @@ export class Wal {
       if (this.stickyKinds.has(r.kind)) this.sticky.set(r.kind, r);
       else if (r.index > seg.maxIndex) seg.maxIndex = r.index;
     }
+    await this.preallocate(seg, seg.sizeBytes + bytes);
     await writeAll(this.liveHandle(), buf, seg.sizeBytes);
     seg.sizeBytes += bytes;
     this.stats.recordsWritten += to - from;
     this.stats.bytesWritten += bytes;
   }
 
-  /** Makes the live segment durable and closed, and starts the next one. */
+  /** Extends the live segment with zeros past `end` (see the header), unless already there. */
+  private async preallocate(seg: Segment, end: number): Promise<void> {
+    if (this.preallocateBytes === 0 || end <= seg.allocatedBytes) return;
+    const target = Math.max(end, Math.min(this.segmentSizeBytes, end + this.preallocateBytes));
+    const fh = this.liveHandle();
+    for (let pos = Math.max(seg.allocatedBytes, end); pos < target; pos += ZEROS.length) {
+      await writeAll(fh, ZEROS.subarray(0, Math.min(ZEROS.length, target - pos)), pos);
+    }
+    this.stats.preallocatedBytes += target - seg.allocatedBytes;
+    seg.allocatedBytes = target;
+  }
+
+  /** Cuts the live segment to its records, makes it durable and closed, starts the next. */
   private async roll(nextIndex: number): Promise<void> {
     const fh = this.liveHandle();
+    const seg = this.liveSegment();
+    if (seg.allocatedBytes > seg.sizeBytes) {
+      await fh.truncate(seg.sizeBytes);
+      seg.allocatedBytes = seg.sizeBytes;
+    }
     await fh.datasync();
     this.stats.fsyncs++;
     await fh.close();
@@ -320,7 +357,7 @@ export class Wal {
     this.stats.dirSyncs++;
     this.stats.segmentsCreated++;
     this.live = fh;
-    this.segments.push({ seq, firstIndex, name, maxIndex: -1, sizeBytes: headBytes, headBytes });
+    this.segments.push({ seq, firstIndex, name, maxIndex: -1, sizeBytes: headBytes, allocatedBytes: headBytes, headBytes });
   }
 
   /**

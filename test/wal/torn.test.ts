@@ -21,9 +21,10 @@ function recordOffsets(records: readonly WalRecord[]): number[] {
   return offsets;
 }
 
-/** Writes `records` into a fresh one-segment log and returns the segment's bytes and name. */
+/** Writes `records` into a fresh one-segment log (no preallocated zeros, so the file is
+ * exactly its records) and returns the segment's bytes and name. */
 async function oneSegment(dir: string, records: readonly WalRecord[]): Promise<{ name: string; bytes: Buffer }> {
-  const { wal } = await Wal.open(dir);
+  const { wal } = await Wal.open(dir, { preallocateBytes: 0 });
   wal.append(records);
   await wal.sync();
   const name = wal.segmentNames()[0];
@@ -79,7 +80,7 @@ describe('torn tails are cut', () => {
     });
   });
 
-  it('cuts a zero-filled (preallocated) tail', async () => {
+  it('treats a zero-filled (preallocated) tail as the clean end: nothing cut, nothing logged', async () => {
     await withTempDir(async (dir) => {
       const records = makeRecords(1, 5);
       const { name, bytes } = await oneSegment(dir, records);
@@ -87,9 +88,14 @@ describe('torn tails are cut', () => {
       const logger = capturingLogger();
       const { wal, records: back } = await Wal.open(dir, { logger });
       assert.deepEqual(plain(back), plain(records));
-      assert.equal(logger.lines.filter((l) => l.level === 'warn').length, 1);
-      assert.equal((await readFile(join(dir, name))).length, bytes.length);
+      assert.deepEqual(logger.lines, []);
+      wal.append(makeRecords(6, 6));
+      await wal.sync();
       await wal.close();
+      const again = await Wal.open(dir);
+      assert.deepEqual(plain(again.records), plain(makeRecords(1, 6)), 'new records overwrite the zeros in place');
+      assert.ok((await readFile(join(dir, name))).length > bytes.length);
+      await again.wal.close();
     });
   });
 

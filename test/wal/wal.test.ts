@@ -93,6 +93,32 @@ describe('Wal round trip', () => {
     });
   });
 
+  it('preallocates zeros ahead of the live segment, and cuts each full segment to its records', async () => {
+    await withTempDir(async (dir) => {
+      const opts = { segmentSizeBytes: 64 * 1024, preallocateBytes: 16 * 1024 };
+      const { wal } = await Wal.open(dir, opts);
+      wal.append(makeRecords(1, 20));
+      await wal.sync();
+      const [first] = wal.segmentNames();
+      assert.ok((await readFile(join(dir, first))).length >= 16 * 1024, 'zeros written ahead');
+      wal.append(makeRecords(21, 1200));
+      await wal.sync();
+      const names = wal.segmentNames();
+      assert.ok(names.length >= 2);
+      assert.ok(wal.stats.preallocatedBytes > 0);
+      await wal.close();
+      for (const name of names.slice(0, -1)) {
+        const bytes = await readFile(join(dir, name));
+        assert.notEqual(bytes.at(-1), 0, `${name} ends with its last record, not zeros`);
+      }
+      const logger = capturingLogger();
+      const again = await Wal.open(dir, { ...opts, logger });
+      assert.deepEqual(plain(again.records), plain(makeRecords(1, 1200)));
+      assert.deepEqual(logger.lines, [], 'the zeros after the last record are not a torn tail');
+      await again.wal.close();
+    });
+  });
+
   it('does not make durable what was appended without sync, and close() syncs', async () => {
     await withTempDir(async (dir) => {
       const { wal } = await Wal.open(dir);
