@@ -17,6 +17,10 @@ import { GATEWAY_SCHEMAS } from './gateway/schemas.js';
 import { compileGatewayValidator, createGatewayAjv } from './gateway/validation.js';
 import { healthRoutes } from './routes/health.js';
 import { kvGatewayRoutes } from './routes/kv.js';
+import { leaseGatewayRoutes } from './routes/lease.js';
+import { restLeaseRoutes } from './routes/rest-lease.js';
+import { DEFAULT_SSE_LIMITS, restWatchRoutes, type SseLimits } from './routes/rest-watch.js';
+import { DEFAULT_WATCH_STREAM_LIMITS, watchGatewayRoutes, type WatchStreamLimits } from './routes/watch.js';
 import { restKvRoutes } from './routes/rest-kv.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -25,6 +29,9 @@ export interface AppOptions {
   logger?: Logger;
   /** Log one line per request (costs about a third of throughput). */
   logRequests?: boolean;
+  /** Bounds of watch streams (gateway and SSE). */
+  watchStreams?: Partial<WatchStreamLimits>;
+  sse?: Partial<SseLimits>;
 }
 
 /** Base64 makes a gateway body 4/3 of the request; leave room for the JSON around it. */
@@ -64,17 +71,24 @@ export async function buildApp(server: CairnServer, opts: AppOptions): Promise<F
   });
   app.options('*', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
 
+  // Watch and keep-alive streams stay open: end them when the app closes.
+  const streams = new Set<{ end(): void }>();
+  app.addHook('preClose', async () => { for (const s of [...streams]) s.end(); });
   for (const prefix of ['/v3', '/v3beta']) {
-    await app.register(gatewayPlugin, { server, prefix });
+    await app.register(gatewayPlugin, { server, prefix, streams, app: opts });
   }
   await app.register(restKvRoutes, { server });
+  await app.register(restWatchRoutes, { server, streams, limits: { ...DEFAULT_SSE_LIMITS, ...opts.sse } });
+  await app.register(restLeaseRoutes, { server });
   await app.register(healthRoutes, { server });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   installNotFound(app);
   return app;
 }
 
-async function gatewayPlugin(app: FastifyInstance, opts: { server: CairnServer; prefix: string }): Promise<void> {
+async function gatewayPlugin(
+  app: FastifyInstance, opts: { server: CairnServer; prefix: string; streams: Set<{ end(): void }>; app: AppOptions },
+): Promise<void> {
   const ajv = createGatewayAjv();
   app.setValidatorCompiler(({ schema }) => compileGatewayValidator(ajv, schema));
   app.removeAllContentTypeParsers();
@@ -91,6 +105,10 @@ async function gatewayPlugin(app: FastifyInstance, opts: { server: CairnServer; 
     if (req.body === undefined || req.body === null) (req as { body: unknown }).body = {};
   });
   await app.register(kvGatewayRoutes, { server: opts.server });
+  const { server, streams, app: o } = opts;
+  await app.register(leaseGatewayRoutes, { server, streams, maxStreamValueBytes: gatewayBodyLimitBytes(o.maxRequestBytes) });
+  const limits = { ...DEFAULT_WATCH_STREAM_LIMITS, maxRequestBytes: o.maxRequestBytes, ...o.watchStreams };
+  await app.register(watchGatewayRoutes, { server, streams, limits });
 }
 
 /**
@@ -99,7 +117,7 @@ async function gatewayPlugin(app: FastifyInstance, opts: { server: CairnServer; 
  */
 function keepRawKeyUrl(req: IncomingMessage): string {
   const url = req.url ?? '/';
-  if (!url.startsWith('/kv/') || !url.includes('%')) return url;
+  if (!(url.startsWith('/kv/') || url.startsWith('/watch/')) || !url.includes('%')) return url;
   (req as IncomingMessage & { cairnRawUrl?: string }).cairnRawUrl = url;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);

@@ -29,7 +29,6 @@ export const MAX_KEEPALIVE_BUFFERED_BYTES = 1 << 20;
 
 export interface LeaseRouteOptions {
   server: CairnServer;
-  prefix: string;
   /** Largest request object on a stream (etcd's --max-request-bytes, base64-inflated). */
   maxStreamValueBytes: number;
   /** Open streams, ended when the app closes. */
@@ -37,11 +36,11 @@ export interface LeaseRouteOptions {
 }
 
 export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteOptions): Promise<void> {
-  const { server, prefix: p } = opts;
+  const { server } = opts;
   const leases = () => server.leases;
   const header = (revision: bigint) => headerOut(server.header(revision));
 
-  app.post(`${p}/lease/grant`, {
+  app.post('/lease/grant', {
     schema: routeSchema('Grant a lease', 'LeaseGrantRequest', 'LeaseGrantResponse',
       'TTL in seconds (raised to the minimum, 1.5 election timeouts); ID 0 lets the server pick a 63-bit ID.'),
   }, async (req) => {
@@ -50,7 +49,7 @@ export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteO
     return leaseGrantOut(header(revision), result);
   });
 
-  for (const path of [`${p}/lease/revoke`, `${p}/kv/lease/revoke`]) {
+  for (const path of ['/lease/revoke', '/kv/lease/revoke']) {
     app.post(path, {
       schema: routeSchema('Revoke a lease', 'LeaseIdRequest', 'LeaseRevokeResponse',
         'Deletes every key attached to the lease, all at one revision.'),
@@ -60,7 +59,7 @@ export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteO
     });
   }
 
-  for (const path of [`${p}/lease/timetolive`, `${p}/kv/lease/timetolive`]) {
+  for (const path of ['/lease/timetolive', '/kv/lease/timetolive']) {
     app.post(path, {
       schema: routeSchema('Time left on a lease', 'LeaseTimeToLiveRequest', 'LeaseTimeToLiveResponse',
         'TTL is in whole seconds, rounded down; an unknown lease answers TTL "-1".'),
@@ -71,7 +70,7 @@ export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteO
     });
   }
 
-  for (const path of [`${p}/lease/leases`, `${p}/kv/lease/leases`]) {
+  for (const path of ['/lease/leases', '/kv/lease/leases']) {
     app.post(path, { schema: routeSchema('List leases', 'LeaseLeasesRequest', 'LeaseLeasesResponse') }, async () => {
       const { revision, result } = leases().leases();
       return leasesOut(header(revision), result);
@@ -81,7 +80,7 @@ export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteO
   await app.register(async (child) => {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    child.post(`${p}/lease/keepalive`, {
+    child.post('/lease/keepalive', {
       schema: {
         tags,
         summary: 'Keep leases alive (stream)',

@@ -74,7 +74,9 @@ export function parseLastEventId(v: string): { revision: bigint; skip: number } 
   return m[2] === undefined ? { revision: revision + 1n, skip: 0 } : { revision, skip: Number(m[2]) + 1 };
 }
 
-function spanOfRequest(url: string, q: Query): { key: Uint8Array; rangeEnd: Uint8Array } {
+function spanOfRequest(req: FastifyRequest, q: Query): { key: Uint8Array; rangeEnd: Uint8Array } {
+  // app.ts keeps the original URL when the path holds escapes the router would refuse (%ff).
+  const url = (req.raw as { cairnRawUrl?: string }).cairnRawUrl ?? req.url;
   const path = url.split('?', 1)[0];
   const key = percentDecodeBytes(path.startsWith('/watch/') ? path.slice(7) : '');
   if (flag(q, 'prefix')) return key.length === 0 ? { key: FROM_KEY, rangeEnd: FROM_KEY } : { key, rangeEnd: prefixEnd(key) };
@@ -234,7 +236,7 @@ export async function restWatchRoutes(app: FastifyInstance, opts: RestWatchOptio
 
 function sseWatch(req: FastifyRequest, reply: FastifyReply, opts: RestWatchOptions): void {
   const q = req.query as Query;
-  const span = spanOfRequest(req.url, q);
+  const span = spanOfRequest(req, q);
   const enc = (q.encoding ?? 'utf8') as Encoding;
   if (enc !== 'utf8' && enc !== 'base64') throw new CairnError('BadRequest', 'query parameter encoding must be utf8 or base64');
   const lastId = (req.headers['last-event-id'] as string | undefined) ?? q.last_event_id;

@@ -172,7 +172,6 @@ class GatewayWatchSession implements WatchSink {
 
 export interface WatchRouteOptions {
   server: CairnServer;
-  prefix: string;
   limits: WatchStreamLimits;
   streams: Set<{ end(): void }>;
 }
@@ -181,7 +180,7 @@ export async function watchGatewayRoutes(app: FastifyInstance, opts: WatchRouteO
   await app.register(async (child) => {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    child.post(`${opts.prefix}/watch`, {
+    child.post('/watch', {
       schema: {
         tags: ['watch (etcd gateway)'],
         summary: 'Watch keys (stream)',
