@@ -9,8 +9,12 @@
  *                    fixed width hex, so names sort in log order
  *   segment header = magic "CAIRNWAL" (8) | format version u32 | sequence u64 | first index u64
  *                    | crc32 of the previous 28 bytes u32                          = 32 bytes
- *   record         = crc32 u32 | payload length u32 | kind u8 | index u64 | payload
- *                    the crc covers everything after itself (length, kind, index, payload)
+ *   record         = header crc32 u32 | payload crc32 u32 | payload length u32 | kind u8
+ *                    | index u64 | payload                                 = 21 bytes + payload
+ *                    the header crc covers the 17 header bytes after it; the payload crc the
+ *                    payload. A header that checks out makes the length trustworthy, so a
+ *                    torn record's payload is never searched for records (it may hold any
+ *                    bytes, a WAL frame included)
  * All integers big-endian. A kind of 0 is never written, so zero-filled space never parses as
  * a record. Indexes are JavaScript safe integers (as in src/raft), stored as u64.
  */
@@ -20,7 +24,7 @@ import { WalError } from './errors.js';
 export const SEGMENT_MAGIC = Buffer.from('CAIRNWAL', 'latin1');
 export const WAL_FORMAT_VERSION = 1;
 export const SEGMENT_HEADER_BYTES = 32;
-export const RECORD_HEADER_BYTES = 17;
+export const RECORD_HEADER_BYTES = 21;
 /** Largest payload one record may carry. Part of format version 1 (the open-time scan uses it
  * to tell a plausible record from garbage), so it is a constant, not an option. */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
@@ -117,18 +121,28 @@ export function checkRecordArgument(r: WalRecord): void {
 /** Writes `r` framed at `pos` of `buf` (which has room) and returns the position after it. */
 export function encodeRecordInto(buf: Buffer, pos: number, r: WalRecord): number {
   const len = r.data.length;
-  buf.writeUInt32BE(len, pos + 4);
-  buf.writeUInt8(r.kind, pos + 8);
-  writeU64(buf, pos + 9, r.index);
   buf.set(r.data, pos + RECORD_HEADER_BYTES);
   const end = pos + RECORD_HEADER_BYTES + len;
-  buf.writeUInt32BE(crc32(buf.subarray(pos + 4, end)), pos);
+  buf.writeUInt32BE(crc32(buf.subarray(pos + RECORD_HEADER_BYTES, end)), pos + 4);
+  buf.writeUInt32BE(len, pos + 8);
+  buf.writeUInt8(r.kind, pos + 12);
+  writeU64(buf, pos + 13, r.index);
+  buf.writeUInt32BE(crc32(buf.subarray(pos + 4, pos + RECORD_HEADER_BYTES)), pos);
   return end;
 }
 
 export type ParsedRecord =
   | { readonly ok: true; readonly record: WalRecord; readonly next: number }
-  | { readonly ok: false; readonly reason: string };
+  /** `claimedEnd`: where the record would end, when its header checked out (else -1). */
+  | { readonly ok: false; readonly reason: string; readonly claimedEnd: number };
+
+function headerLooksPlausible(buf: Buffer, pos: number): boolean {
+  return buf[pos + 12] !== 0 && buf.readUInt32BE(pos + 8) <= MAX_RECORD_BYTES;
+}
+
+function headerCrcMatches(buf: Buffer, pos: number): boolean {
+  return crc32(buf.subarray(pos + 4, pos + RECORD_HEADER_BYTES)) === buf.readUInt32BE(pos);
+}
 
 /**
  * Parses the record framed at `pos`. The payload is a view into `buf` (no copy). Failure
@@ -136,30 +150,33 @@ export type ParsedRecord =
  */
 export function parseRecordAt(buf: Buffer, pos: number): ParsedRecord {
   const remaining = buf.length - pos;
-  if (remaining < RECORD_HEADER_BYTES) return { ok: false, reason: `record header cut short (${remaining} of ${RECORD_HEADER_BYTES} bytes)` };
-  const len = buf.readUInt32BE(pos + 4);
-  const kind = buf[pos + 8];
-  if (kind === 0) return { ok: false, reason: 'record kind 0 (zero-filled space)' };
-  if (len > MAX_RECORD_BYTES) return { ok: false, reason: `record length ${len} over the ${MAX_RECORD_BYTES}-byte limit` };
+  if (remaining < RECORD_HEADER_BYTES) {
+    return { ok: false, reason: `record header cut short (${remaining} of ${RECORD_HEADER_BYTES} bytes)`, claimedEnd: -1 };
+  }
+  if (buf[pos + 12] === 0) return { ok: false, reason: 'record kind 0 (zero-filled space)', claimedEnd: -1 };
+  if (!headerLooksPlausible(buf, pos) || !headerCrcMatches(buf, pos)) {
+    return { ok: false, reason: 'record header CRC mismatch', claimedEnd: -1 };
+  }
+  const len = buf.readUInt32BE(pos + 8);
   const end = pos + RECORD_HEADER_BYTES + len;
-  if (end > buf.length) return { ok: false, reason: `record of ${len} payload bytes runs past the end of the file` };
-  if (crc32(buf.subarray(pos + 4, end)) !== buf.readUInt32BE(pos)) return { ok: false, reason: 'record CRC mismatch' };
-  const index = readU64(buf, pos + 9);
-  if (index < 0) return { ok: false, reason: 'record index beyond 2^53' };
-  return { ok: true, record: { kind, index, data: buf.subarray(pos + RECORD_HEADER_BYTES, end) }, next: end };
+  if (end > buf.length) return { ok: false, reason: `record of ${len} payload bytes runs past the end of the file`, claimedEnd: end };
+  const data = buf.subarray(pos + RECORD_HEADER_BYTES, end);
+  if (crc32(data) !== buf.readUInt32BE(pos + 4)) return { ok: false, reason: 'record payload CRC mismatch', claimedEnd: end };
+  const index = readU64(buf, pos + 13);
+  if (index < 0) return { ok: false, reason: 'record index beyond 2^53', claimedEnd: end };
+  return { ok: true, record: { kind: buf[pos + 12], index, data }, next: end };
 }
 
 /**
- * Whether any valid record starts anywhere in (from, end of buf). Used after a record fails:
+ * Where the first valid record after `from` starts (-1 if none). Used after a record fails:
  * a valid record after the damage means the damage is in the middle of the log (refuse), none
  * means a torn tail (cut). Cheap checks (kind, length) reject most offsets before a CRC runs.
  */
 export function findValidRecordAfter(buf: Buffer, from: number): number {
   const last = buf.length - RECORD_HEADER_BYTES;
   for (let pos = from + 1; pos <= last; pos++) {
-    if (buf[pos + 8] === 0) continue;
-    const len = buf.readUInt32BE(pos + 4);
-    if (len > MAX_RECORD_BYTES || pos + RECORD_HEADER_BYTES + len > buf.length) continue;
+    if (!headerLooksPlausible(buf, pos)) continue;
+    if (pos + RECORD_HEADER_BYTES + buf.readUInt32BE(pos + 8) > buf.length) continue;
     if (parseRecordAt(buf, pos).ok) return pos;
   }
   return -1;

@@ -8,7 +8,7 @@
  *
  * The rule: a record that fails (short, CRC mismatch, impossible length, zero-filled) at
  * offset X is a torn tail when this is the last segment and no valid record starts anywhere
- * after X in the file. A crash leaves a prefix of what was being written (plus, after power
+ * after X in the file (after the record's claimed end, when its own header checks out). A crash leaves a prefix of what was being written (plus, after power
  * loss, zeros or stray sectors), never a valid record after the damage. A valid record after
  * X means bytes inside the durable log changed: cutting there would drop acknowledged
  * records, so the WAL refuses with the file name and offset instead. Damage in any segment
@@ -69,7 +69,10 @@ export function scanSegment(buf: Buffer, file: string, isLast: boolean): Scanned
     if (isLast && isZeroFrom(buf, pos)) {
       return { seq, firstIndex, records, validBytes: pos, torn: null, fileBytes: buf.length };
     }
-    const validAfter = findValidRecordAfter(buf, pos);
+    // A record whose header checked out claims its extent: search after it, not inside its
+    // payload (a torn payload may hold anything, WAL frames included).
+    const searchFrom = parsed.claimedEnd > pos ? Math.min(parsed.claimedEnd, buf.length) - 1 : pos;
+    const validAfter = findValidRecordAfter(buf, searchFrom);
     if (validAfter >= 0) {
       throw new WalError('Corrupt',
         `WAL segment ${file}: ${parsed.reason} at byte offset ${pos}, and a valid record follows at byte offset ${validAfter}: the log is damaged in the middle, not torn at its end; ${REFUSAL_ADVICE}`);

@@ -12,7 +12,7 @@ import { Wal, isWalError, type WalRecord } from '../../src/wal/index.js';
 import { capturingLogger, makeRecords, plain, withTempDir } from './wal-fixtures.js';
 
 const SEGMENT_HEADER_BYTES = 32;
-const RECORD_HEADER_BYTES = 17;
+const RECORD_HEADER_BYTES = 21;
 
 /** Byte offset of each record in a single-segment log, and the offset after the last. */
 function recordOffsets(records: readonly WalRecord[]): number[] {
@@ -108,6 +108,21 @@ describe('torn tails are cut', () => {
       await writeFile(join(dir, name), torn);
       const { wal, records: back } = await Wal.open(dir, { logger: capturingLogger() });
       assert.deepEqual(plain(back), plain(records.slice(0, 4)));
+      await wal.close();
+    });
+  });
+
+  it('cuts a torn record even when its payload holds a complete WAL frame (the payload is never searched)', async () => {
+    await withTempDir(async (dir) => {
+      const inner = await withTempDir(async (innerDir) => (await oneSegment(innerDir, makeRecords(7, 7, 30))).bytes);
+      const frame = inner.subarray(SEGMENT_HEADER_BYTES);
+      const records = [...makeRecords(1, 3, 30), { kind: 1, index: 4, data: Buffer.concat([Buffer.alloc(8, 1), frame, Buffer.alloc(40, 2)]) }];
+      const { name, bytes } = await oneSegment(dir, records);
+      await writeFile(join(dir, name), bytes.subarray(0, bytes.length - 20));
+      const logger = capturingLogger();
+      const { wal, records: back } = await Wal.open(dir, { logger });
+      assert.deepEqual(plain(back), plain(records.slice(0, 3)));
+      assert.equal(logger.lines.filter((l) => l.level === 'warn').length, 1);
       await wal.close();
     });
   });
