@@ -4,7 +4,7 @@
  * release, bad arguments and unknown versions are refused.
  */
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { crc32Portable } from '../../src/wal/crc32.js';
@@ -256,6 +256,25 @@ describe('Wal refusals', () => {
       await wal.close();
       assert.throws(() => wal.append(makeRecords(1, 1)), (e) => isWalError(e, 'Closed'));
       await assert.rejects(wal.sync(), (e) => isWalError(e, 'Closed'));
+    });
+  });
+
+  it('after a failed write, rejects every waiter and refuses all further work (no fsync retry)', async () => {
+    await withTempDir(async (dir) => {
+      const { wal } = await Wal.open(dir, { preallocateBytes: 0 });
+      wal.append(makeRecords(1, 2));
+      await wal.sync();
+      // Pull the file out from under the WAL: the next write fails as a disk error would.
+      await (wal as unknown as { live: FileHandle }).live.close();
+      wal.append(makeRecords(3, 3));
+      const waiters = [wal.sync(), wal.sync()];
+      for (const w of waiters) await assert.rejects(w, (e: unknown) => isWalError(e, 'Failed') && /restart the member/.test(e.message));
+      assert.throws(() => wal.append(makeRecords(4, 4)), (e) => isWalError(e, 'Failed'));
+      await assert.rejects(wal.sync(), (e) => isWalError(e, 'Failed'));
+      await wal.close(); // releases what it holds; the failure was already reported
+      const { wal: w2, records } = await Wal.open(dir);
+      assert.equal(records.length, 2, 'what was synced before the failure is intact');
+      await w2.close();
     });
   });
 
