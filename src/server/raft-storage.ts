@@ -50,6 +50,12 @@ export const RaftRecordKind = {
   Compact: 5,
 } as const;
 
+/** Entries applied between snapshots: the issue's --snapshot-count default (etcd 3.6's). */
+export const DEFAULT_SNAPSHOT_COUNT = 10_000;
+/** Entries kept behind a snapshot when compacting, so that a follower slightly behind catches
+ * up from the log instead of needing the whole snapshot (etcd keeps 5000). */
+export const SNAPSHOT_CATCH_UP_ENTRIES = 5_000;
+
 const STICKY_KINDS = [RaftRecordKind.HardState, RaftRecordKind.ConfState, RaftRecordKind.Snapshot, RaftRecordKind.Compact];
 const SNAPSHOT_INSTALLED = 1;
 const SNAPSHOT_CREATED = 0;
@@ -383,6 +389,17 @@ export class WalStorage implements Storage {
     this.ents = keep;
     await this.wal.sync();
     await this.wal.releaseBefore(compactIndex + 1);
+  }
+
+  /** The host's periodic snapshot (every DEFAULT_SNAPSHOT_COUNT applied entries): snapshot
+   * the state machine at `appliedIndex`, then compact the log to keep `catchUpEntries` behind
+   * it, releasing the WAL segments before that. */
+  async snapshotAndCompact(appliedIndex: number, confState: ConfState, data: Uint8Array,
+    catchUpEntries = SNAPSHOT_CATCH_UP_ENTRIES): Promise<Snapshot> {
+    const snap = await this.createSnapshot(appliedIndex, confState, data);
+    const compactIndex = appliedIndex - catchUpEntries;
+    if (compactIndex > this.offset) await this.compact(compactIndex);
+    return snap;
   }
 
   /** Persists what is pending and closes the WAL. */

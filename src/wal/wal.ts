@@ -24,7 +24,7 @@
  * Sticky records do not count towards a segment's highest index for releaseBefore().
  */
 import { mkdir, open, readFile, readdir, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { WalError, SILENT_LOGGER, type WalLogger } from './errors.js';
 import { fsyncDir, writeAll } from './file-io.js';
 import {
@@ -135,6 +135,7 @@ export class Wal {
     const names = await wal.listSegments();
     if (names.length === 0) {
       await wal.createSegment(1, opts.firstIndex ?? 0);
+      await fsyncDir(dirname(dir)); // the log's folder itself may be new
       return { wal, records: [] };
     }
     const records = await wal.readSegments(names);

@@ -386,6 +386,22 @@ describe('WalStorage restart', () => {
     await again.close();
   }));
 
+  it('snapshotAndCompact keeps the catch-up entries behind the snapshot', () => withTempDir(async (dir) => {
+    const s = await WalStorage.open(dir, undefined, { segmentSizeBytes: SMALL_SEGMENT_BYTES });
+    s.append(Array.from({ length: 300 }, (_, i) => ent(i + 1, 1, Buffer.alloc(20))));
+    await s.persist();
+    const snap = await s.snapshotAndCompact(250, { voters: [1n], learners: [] }, Buffer.from('kv'), 100);
+    assert.equal(snap.metadata.index, 250);
+    assert.equal(s.firstIndex(), 151);
+    await s.snapshotAndCompact(260, { voters: [1n], learners: [] }, Buffer.from('kv'), 1000);
+    assert.equal(s.firstIndex(), 151, 'no compaction when the catch-up window reaches past the log start');
+    await s.close();
+    const again = await WalStorage.open(dir, undefined, { segmentSizeBytes: SMALL_SEGMENT_BYTES });
+    assert.equal(again.firstIndex(), 151);
+    assert.equal(again.snapshot().metadata.index, 260);
+    await again.close();
+  }));
+
   it('a torn tail inside a persisted batch never leaves a commit index beyond the kept entries', () => withTempDir(async (dir) => {
     const s = await WalStorage.open(dir, undefined, { preallocateBytes: 0 }); // the file is exactly its records
     s.append([ent(1, 1), ent(2, 1)]);
