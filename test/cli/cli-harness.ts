@@ -95,3 +95,58 @@ export function canCompareWithEtcdctl(server: ServerHandle): boolean {
 export function normaliseTool(text: string): string {
   return text.replace(/\betcdctl\b/g, 'cairnctl');
 }
+
+/** A long-running command (watch, lock, elect, keep-alive) under test. */
+export interface Running {
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stdout satisfies `ready`, or rejects after `timeoutMs`. */
+  waitFor(ready: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** Sends `signal` (default SIGINT) and resolves with the exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const waitPollMs = 25;
+const defaultWaitMs = 10_000;
+
+export function startProcess(command: string, args: string[], opts: RunOptions = {}): Running {
+  const child = spawn(command, args, { env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
+  child.stdin.on('error', () => undefined);
+  if (opts.input !== undefined) child.stdin.write(opts.input);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+  void exited.then(() => clearTimeout(killTimer));
+  return {
+    stdout: () => out,
+    stderr: () => withoutEtcdctlLogs(err),
+    async waitFor(ready, timeoutMs = defaultWaitMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!ready(out)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting; stdout so far: ${JSON.stringify(out)} stderr: ${JSON.stringify(err)}`);
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} early; stdout: ${JSON.stringify(out)} stderr: ${JSON.stringify(err)}`);
+        await new Promise((r) => setTimeout(r, waitPollMs));
+      }
+    },
+    async stop(signal = 'SIGINT') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    exited,
+  };
+}
+
+export function startCairnctl(endpoint: string, args: string[], opts: RunOptions = {}): Running {
+  const c = cairnctlCommand();
+  return startProcess(c.command, [...c.args, `--endpoints=${endpoint}`, ...args], opts);
+}
+
+export function startEtcdctl(endpoint: string, args: string[], opts: RunOptions = {}): Running {
+  return startProcess(etcdctlPath, [`--endpoints=${endpoint}`, ...args], opts);
+}

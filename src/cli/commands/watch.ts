@@ -136,7 +136,13 @@ async function runWatch(ctx: CommandContext, argv: Args): Promise<void> {
 async function runInteractive(ctx: CommandContext, argv: Args): Promise<void> {
   const stop = interruption(ctx);
   const watchers: Promise<unknown>[] = [];
-  for await (const rawLine of lineReader(ctx.io)) {
+  const lines = lineReader(ctx.io);
+  const interrupted = ctx.io.interrupted.then(() => null);
+  for (;;) {
+    // Reading stdin must not keep an interrupted cairnctl alive.
+    const next = await Promise.race([lines.next(), interrupted]);
+    if (next === null || next.done) break;
+    const rawLine = next.value;
     if (!rawLine.endsWith('\n')) break;
     const line = rawLine.replace(/\n$/, '');
     const args = argify(line);
