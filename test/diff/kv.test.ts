@@ -6,7 +6,8 @@
  *
  * Env: DIFF_SEED (default random, printed), DIFF_OPS (default 600), DIFF_PLAIN=1 (canonical
  * spelling only), DIFF_ETCD_VS_ETCD=1 (also run etcd against etcd: a determinism check of
- * the harness itself), DIFF_TRACE=1 (print each request and etcd's answer). Skipped when etcd is not installed or cairn is not built.
+ * the harness itself), DIFF_TRACE=1 (print each request and etcd's answer),
+ * DIFF_MAX_MISMATCHES=n (collect up to n mismatches before failing; default 1). Skipped when etcd is not installed or cairn is not built.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ const seed = process.env.DIFF_SEED !== undefined && process.env.DIFF_SEED !== ''
 const ops = Number(process.env.DIFF_OPS ?? defaultOps);
 const plain = process.env.DIFF_PLAIN === '1';
 const trace = process.env.DIFF_TRACE === '1';
+const maxMismatches = Number(process.env.DIFF_MAX_MISMATCHES ?? 1);
 /** A run must finish in bounded time on a shared 2-core machine. */
 const testTimeoutMs = 180_000;
 
@@ -44,7 +46,7 @@ describe('differential: cairn vs etcd 3.4 on the v3 KV gateway', { skip: skipRea
     await withServers(async (scope) => {
       const [etcd, cairn] = await Promise.all([scope.startEtcd(), scope.startCairn()]);
       checkSummary(await runDiff({
-        subjectUrl: cairn.clientUrl, referenceUrl: etcd.clientUrl, subjectName: 'cairn', seed, ops, plain, trace,
+        subjectUrl: cairn.clientUrl, referenceUrl: etcd.clientUrl, subjectName: 'cairn', seed, ops, plain, trace, maxMismatches,
       }));
     });
   });
@@ -58,7 +60,7 @@ describe('differential harness self-check: etcd vs etcd', {
     await withServers(async (scope) => {
       const [a, b] = await Promise.all([scope.startEtcd(), scope.startEtcd()]);
       checkSummary(await runDiff({
-        subjectUrl: b.clientUrl, referenceUrl: a.clientUrl, subjectName: 'etcd#2', seed, ops, plain, trace,
+        subjectUrl: b.clientUrl, referenceUrl: a.clientUrl, subjectName: 'etcd#2', seed, ops, plain, trace, maxMismatches,
       }));
     });
   });

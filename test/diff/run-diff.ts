@@ -21,6 +21,12 @@ export interface DiffOptions {
   plain: boolean;
   /** Print every request and the reference's answer (DIFF_TRACE=1). */
   trace?: boolean;
+  /**
+   * Keep going after a mismatch until this many (DIFF_MAX_MISMATCHES, default 1), then fail
+   * with all of them: one known difference need not hide the next. Later ones may be
+   * consequences of earlier ones when the stores diverged.
+   */
+  maxMismatches?: number;
 }
 
 export interface DiffSummary {
@@ -61,6 +67,8 @@ export async function runDiff(o: DiffOptions): Promise<DiffSummary> {
   const generator = new KvOpGenerator(rng, new Encoder(rng, o.plain), o.ops);
   const state: DiffState = { revision: 1n, compactRevision: 0n };
   const summary: DiffSummary = { ops: 0, byKind: {}, referenceErrors: 0, finalRevision: 0n };
+  const mismatches: string[] = [];
+  const maxMismatches = Math.max(1, o.maxMismatches ?? 1);
   for (let i = 0; i < o.ops; i++) {
     const op = generator.next(i, state);
     const [sub, ref] = await Promise.all([gw(o.subjectUrl, op.path, op.body), gw(o.referenceUrl, op.path, op.body)]);
@@ -68,11 +76,17 @@ export async function runDiff(o: DiffOptions): Promise<DiffSummary> {
       console.log(`[${i}] ${op.kind} ${op.path} ${op.body.slice(0, maxTraceBodyChars)}\n   -> ${ref.status} ${ref.text.slice(0, maxTraceBodyChars)}`);
     }
     const diff = compareResponses(op, sub, ref);
-    if (diff !== null) throw new Error(report(o, i, op, sub, ref, diff));
+    if (diff !== null) {
+      mismatches.push(report(o, i, op, sub, ref, diff));
+      if (mismatches.length >= maxMismatches) break;
+    }
     applyToState(state, op, ref);
     summary.ops++;
     summary.byKind[op.kind] = (summary.byKind[op.kind] ?? 0) + 1;
     if (ref.status !== 200) summary.referenceErrors++;
+  }
+  if (mismatches.length > 0) {
+    throw new Error(`${mismatches.length} mismatch(es), seed ${o.seed}:\n\n${mismatches.join('\n\n')}`);
   }
   summary.finalRevision = state.revision;
   return summary;
