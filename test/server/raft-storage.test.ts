@@ -11,8 +11,9 @@ import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  EMPTY_BYTES, MemoryStorage, isRaftError, seededRandom,
-  type ConfState, type Entry, type HardState, type RaftErrorKind, type Snapshot, type Storage,
+  EMPTY_BYTES, MemoryStorage, MessageType, RawNode, bootstrapEntries, bootstrapHardState, decodeConfChange,
+  isRaftError, seededRandom,
+  type ConfState, type Entry, type HardState, type Message, type NodeId, type RaftErrorKind, type Snapshot, type Storage,
 } from '../../src/raft/index.js';
 import { WalStorage } from '../../src/server/raft-storage.js';
 import { isWalError } from '../../src/wal/index.js';
@@ -450,5 +451,164 @@ describe('WalStorage restart', () => {
     const again = await WalStorage.open(dir, undefined, { maxSnapshots: 2 });
     assert.deepEqual(Buffer.from(again.snapshot().data).toString(), 's5');
     await again.close();
+  }));
+});
+
+// ---- the real Raft core over WalStorage: three members, a restart, a snapshot catch-up ----
+
+/** One member: the core, its durable storage, and a state machine (the applied payloads). */
+class Member {
+  node: RawNode;
+  storage: WalStorage;
+  applied = 0;
+  confState: ConfState = { voters: [], learners: [] };
+  values: string[] = [];
+  alive = true;
+
+  constructor(readonly id: NodeId, readonly dir: string, storage: WalStorage) {
+    this.storage = storage;
+    this.node = this.newNode();
+  }
+
+  newNode(): RawNode {
+    return new RawNode({ id: this.id, storage: this.storage, applied: this.applied, random: seededRandom(Number(this.id)) });
+  }
+
+  /** The host loop's one turn: install, persist (one fsync), send, apply, advance. */
+  async handleReady(outbox: Message[]): Promise<boolean> {
+    if (!this.alive || !this.node.hasReady()) return false;
+    const rd = this.node.ready();
+    if (rd.snapshot !== null) {
+      await this.storage.applySnapshot(rd.snapshot);
+      this.values = JSON.parse(Buffer.from(rd.snapshot.data).toString()) as string[];
+      this.applied = rd.snapshot.metadata.index;
+      this.confState = rd.snapshot.metadata.confState;
+    }
+    if (rd.hardState !== null) this.storage.setHardState(rd.hardState);
+    this.storage.append(rd.entries);
+    await this.storage.persist();
+    outbox.push(...rd.messages);
+    for (const e of rd.committedEntries) {
+      assert.equal(e.index, this.applied + 1, `member ${this.id} applies in order`);
+      if (e.type === 'confChange') {
+        this.confState = this.node.applyConfChange(decodeConfChange(e.data));
+        this.storage.setConfState(this.confState);
+      } else if (e.data.length > 0) {
+        this.values.push(Buffer.from(e.data).toString());
+      }
+      this.applied = e.index;
+    }
+    this.node.advance();
+    return true;
+  }
+
+  async snapshot(catchUpEntries: number): Promise<void> {
+    if (this.applied <= this.storage.snapshot().metadata.index) return;
+    await this.storage.snapshotAndCompact(this.applied, this.confState, Buffer.from(JSON.stringify(this.values)), catchUpEntries);
+  }
+
+  /** Crash and restart: volatile state is gone; the state machine restarts from the snapshot
+   * and the core replays the committed entries after it from the WAL. */
+  async restart(): Promise<void> {
+    await this.storage.close();
+    this.storage = await WalStorage.open(this.dir, undefined, { segmentSizeBytes: SMALL_SEGMENT_BYTES });
+    const snap = this.storage.snapshot();
+    this.values = snap.metadata.index === 0 ? [] : JSON.parse(Buffer.from(snap.data).toString()) as string[];
+    this.applied = snap.metadata.index;
+    this.confState = snap.metadata.index === 0 ? { voters: [], learners: [] } : snap.metadata.confState;
+    this.node = this.newNode();
+    this.alive = true;
+  }
+}
+
+class Cluster {
+  readonly outbox: Message[] = [];
+  constructor(readonly members: Map<NodeId, Member>) {}
+
+  /** Runs every member's Readies and delivers messages until nothing moves (bounded). */
+  async settle(ticks = 0): Promise<void> {
+    const MAX_ROUNDS = 2_000;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      let moved = false;
+      for (const m of this.members.values()) {
+        if (round < ticks && m.alive) m.node.tick();
+        while (await m.handleReady(this.outbox)) moved = true;
+      }
+      for (const msg of this.outbox.splice(0)) {
+        const to = this.members.get(msg.to);
+        if (to === undefined || !to.alive) continue;
+        to.node.step(msg);
+        moved = true;
+        if (msg.type === MessageType.Snap) this.members.get(msg.from)?.node.reportSnapshot(msg.to, true);
+      }
+      if (!moved && round >= ticks) return;
+    }
+    throw new Error('cluster did not settle');
+  }
+
+  leader(): Member {
+    const m = [...this.members.values()].find((x) => x.alive && x.node.status().state === 'leader');
+    assert.ok(m !== undefined, 'a leader');
+    return m;
+  }
+
+  async propose(count: number, tag: string): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      this.leader().node.propose(Buffer.from(`${tag}-${i}`));
+      if (i % 16 === 15) await this.settle();
+    }
+    await this.settle();
+  }
+}
+
+describe('the Raft core over WalStorage', () => {
+  it('three members commit, survive a restart, and a lagging member catches up by snapshot', () => withTempDir(async (root) => {
+    const ids: NodeId[] = [1n, 2n, 3n];
+    const members = new Map<NodeId, Member>();
+    for (const id of ids) {
+      const dir = join(root, `member-${id}`);
+      const storage = await WalStorage.open(dir, undefined, { segmentSizeBytes: SMALL_SEGMENT_BYTES });
+      storage.append(bootstrapEntries(ids));
+      storage.setHardState(bootstrapHardState(ids.length));
+      await storage.persist();
+      members.set(id, new Member(id, dir, storage));
+    }
+    const cluster = new Cluster(members);
+    try {
+      await cluster.settle();
+      members.get(1n)?.node.campaign();
+      await cluster.settle();
+      assert.equal(cluster.leader().id, 1n);
+      await cluster.propose(100, 'a');
+      for (const m of members.values()) await m.snapshot(10);
+
+      const m2 = members.get(2n) as Member;
+      await m2.restart();
+      const m3 = members.get(3n) as Member;
+      m3.alive = false;
+      await cluster.settle(3);
+      await cluster.propose(120, 'b');
+      for (const m of [members.get(1n), m2] as Member[]) await m.snapshot(10);
+      const leaderFirst = cluster.leader().storage.firstIndex();
+      assert.ok(leaderFirst > m3.storage.lastIndex() + 1, 'the leader compacted past member 3\'s log');
+
+      await m3.restart();
+      await cluster.settle(3);
+      assert.ok(m3.storage.snapshot().metadata.index >= leaderFirst - 1, 'member 3 installed a snapshot');
+      await cluster.propose(5, 'c');
+
+      const expected = [...Array.from({ length: 100 }, (_, i) => `a-${i}`), ...Array.from({ length: 120 }, (_, i) => `b-${i}`),
+        ...Array.from({ length: 5 }, (_, i) => `c-${i}`)];
+      for (const m of members.values()) assert.deepEqual(m.values, expected, `member ${m.id}`);
+      for (const m of members.values()) {
+        const before = dump(m.storage);
+        await m.restart();
+        assert.deepEqual(dump(m.storage), before, `member ${m.id} reopens to the same storage`);
+      }
+      await cluster.settle(3);
+      for (const m of members.values()) assert.deepEqual(m.values, expected, `member ${m.id} after the last restart`);
+    } finally {
+      for (const m of members.values()) await m.storage.close();
+    }
   }));
 });
