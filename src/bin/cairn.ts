@@ -47,6 +47,8 @@ function pinoLevel(level: string): string {
   return level === 'panic' ? 'fatal' : level;
 }
 
+let fatalReason: string | null = null;
+
 async function serve(config: Config, logger: Logger): Promise<number> {
   let server: CairnServer;
   try {
@@ -59,6 +61,19 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       maxTxnOps: config.maxTxnOps,
       maxRequestBytes: config.maxRequestBytes,
       logger,
+      leaseWatch: { electionTimeoutMs: config.electionTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
+      cluster: {
+        initialCluster: config.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls.map(urlText) })),
+        initialClusterState: config.initialClusterState,
+        listenPeerUrls: config.listenPeerUrls.map((u) => urlText(u).replace('//localhost:', '//127.0.0.1:')),
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        electionTimeoutMs: config.electionTimeoutMs,
+        snapshotCount: config.snapshotCount,
+      },
+      onFatal: (reason) => {
+        fatalReason = reason;
+        process.kill(process.pid, 'SIGTERM');
+      },
     });
   } catch (e) {
     if (e instanceof DataDirError) {
@@ -82,6 +97,10 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   await Promise.all(extra.map((s) => new Promise<void>((r) => s.close(() => r()))));
   await app.close();
   await server.close();
+  if (fatalReason) {
+    process.stderr.write(`cairn: ${fatalReason}\n`);
+    return 1;
+  }
   return 0;
 }
 

@@ -19,7 +19,12 @@ import { computeClusterId, computeMemberId, memberDir, readIdentity, writeIdenti
 import { ServerMetrics } from './metrics.js';
 import type { LeaseService } from './lease-service.js';
 import { DEFAULT_ELECTION_TIMEOUT_MS, setUpLeasesAndWatches, type LeaseWatchOptions } from './lease-watch-setup.js';
-import { DEFAULT_PROPOSER_LIMITS, LocalProposer, type Proposer } from './proposer.js';
+import type { BatchApply, Proposer } from './proposer.js';
+import { createPeerServer, PeerTransport, type PeerServer } from '../transport/index.js';
+import { prepareMember, type InitialMember } from './cluster-bootstrap.js';
+import type { MembershipTable } from './membership.js';
+import { RaftMember } from './raft-member.js';
+import type { WalStorage } from './raft-storage.js';
 import type { WatchHub } from '../watch/hub.js';
 import { checkRequestSize } from './request-size.js';
 
@@ -48,6 +53,22 @@ export interface ServerOptions {
   processMetrics?: boolean;
   /** Election timing (minimum lease TTL, lease extension on promotion) and lease/watch limits. */
   leaseWatch?: LeaseWatchOptions;
+  /** Replication: who the founding members are and the Raft timing. */
+  cluster?: ClusterOptions;
+  /** Called when the member must stop for good (removed from the cluster, wrong cluster). */
+  onFatal?: (reason: string) => void;
+}
+
+export interface ClusterOptions {
+  /** Default: this member alone. */
+  initialCluster?: InitialMember[];
+  initialClusterState?: 'new' | 'existing';
+  /** Default none: no peer listener (a single member in a test). */
+  listenPeerUrls?: string[];
+  heartbeatIntervalMs?: number;
+  electionTimeoutMs?: number;
+  snapshotCount?: number;
+  requestTimeoutMs?: number;
 }
 
 export const CAIRN_VERSION = '3.4.23';
@@ -73,30 +94,94 @@ export class CairnServer {
   }
 
   static async start(options: ServerOptions): Promise<CairnServer> {
-    const identity = loadOrCreateIdentity(options);
+    const c = options.cluster ?? {};
+    const logger = options.logger;
+    const prepared = await prepareMember({
+      name: options.name, dataDir: options.dataDir,
+      initialCluster: c.initialCluster ?? [{ name: options.name, peerUrls: options.initialAdvertisePeerUrls }],
+      initialClusterState: c.initialClusterState ?? 'new', initialClusterToken: options.initialClusterToken,
+      initialAdvertisePeerUrls: options.initialAdvertisePeerUrls, advertiseClientUrls: options.advertiseClientUrls,
+    }, logger);
+    const identity = prepared.identity;
     const snapDir = join(memberDir(options.dataDir), 'snap');
     mkdirSync(snapDir, { recursive: true });
     const store = MvccStore.open({ dir: snapDir, maxTxnOps: options.maxTxnOps });
     const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true });
     const server = new CairnServer(options, identity, store, undefined as unknown as Proposer, metrics);
     const lw = setUpLeasesAndWatches(store, identity.memberId, options.leaseWatch ?? {}, {
-      propose: (r) => server.proposer.propose(r), onEvents: (l) => server.onEvents(l), logger: options.logger,
+      propose: (r) => server.proposer.propose(r), onEvents: (l) => server.onEvents(l), logger,
     });
     server.leases = lw.leases;
     server.watchHub = lw.watchHub;
-    server.proposer = new LocalProposer(store, metrics, (events, rev) => server.publish(events, rev), DEFAULT_PROPOSER_LIMITS, lw.apply);
-    lw.leases.startPrimary(options.leaseWatch?.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS);
-    metrics.hasLeader.set(1);
-    metrics.isLeader.set(1);
-    options.logger.info(
+    await server.startReplication(prepared.storage, prepared.members, lw.apply, c);
+    logger.info(
       { name: identity.name, memberId: hex(identity.memberId), clusterId: hex(identity.clusterId), revision: store.currentRevision.toString() },
       'member started',
     );
     return server;
   }
 
+  /** The Raft member under the propose seam, the peer transport and the peer listener. */
+  private async startReplication(storage: WalStorage, members: MembershipTable, apply: BatchApply, c: ClusterOptions): Promise<void> {
+    const { logger } = this.options;
+    const self = this.identity.memberId;
+    const electionTimeoutMs = c.electionTimeoutMs ?? 1000;
+    const fatal = (reason: string) => {
+      logger.fatal(reason);
+      this.options.onFatal?.(reason);
+    };
+    const transport = new PeerTransport({
+      clusterId: this.identity.clusterId, memberId: self, peerUrls: this.options.initialAdvertisePeerUrls, logger,
+      serverVersion: CAIRN_VERSION,
+      onUnreachable: (id) => this.member.node.reportUnreachable(id),
+      onSnapshotStatus: (id, ok) => this.member.node.reportSnapshot(id, ok),
+      onClusterMismatch: (peer, theirs) => fatal(`peer ${peer.toString(16)} belongs to cluster ${theirs?.toString(16) ?? '(unknown)'}, but this data dir belongs to cluster ${this.identity.clusterId.toString(16)}: refusing to join another cluster (wrong --data-dir or --initial-cluster-token?)`),
+      onRemoved: () => fatal('this member has been removed from the cluster; stopping'),
+    });
+    for (const m of members.list()) if (m.id !== self) transport.addPeer(m.id, m.peerUrls);
+    this.transport = transport;
+    this.member = new RaftMember({
+      memberId: self, heartbeatIntervalMs: c.heartbeatIntervalMs ?? 100, electionTimeoutMs,
+      snapshotCount: c.snapshotCount ?? 10_000, requestTimeoutMs: c.requestTimeoutMs ?? 7_000, logger,
+    }, this.store, storage, transport, members, this.metrics, apply, (events, rev) => this.publish(events, rev));
+    this.storage = storage;
+    this.members = members;
+    this.proposer = this.member;
+    this.member.onLeaderChange = (lead) => {
+      if (lead === self) this.leases.startPrimary(electionTimeoutMs);
+      else this.leases.stop();
+    };
+    this.member.onRemoved = () => fatal('this member has been removed from the cluster; stopping');
+    if ((c.listenPeerUrls ?? []).length > 0) {
+      this.peerServer = await createPeerServer({
+        transport, listenUrls: c.listenPeerUrls!,
+        handler: {
+          onMessages: (msgs) => this.member.step(msgs),
+          onSnapshot: async () => { throw new Error('snapshot install is not supported yet'); },
+          members: () => this.members.list(),
+          isKnownMember: (id) => !this.members.isRemoved(id),
+        },
+      });
+    }
+    this.member.start();
+    this.member.publishAttributes(this.options.name, this.options.advertiseClientUrls).catch((e: Error) => {
+      logger.warn({ err: e }, 'could not publish this member\'s attributes');
+    });
+  }
+
+  member!: RaftMember;
+  transport!: PeerTransport;
+  storage!: WalStorage;
+  members!: MembershipTable;
+  peerServer: PeerServer | null = null;
+
+  /** The peer listener's addresses (after start). */
+  get peerUrls(): string[] {
+    return this.peerServer ? [...this.peerServer.urls] : [];
+  }
+
   get raftTerm(): bigint {
-    return 1n;
+    return this.member.raftTerm;
   }
 
   header(revision: bigint = this.store.currentRevision): ResponseHeader {
@@ -160,7 +245,10 @@ export class CairnServer {
     this.closed = true;
     this.watchHub.close();
     this.leases.stop();
-    await this.proposer.close();
+    await this.peerServer?.close();
+    await this.member.close();
+    await this.transport.close();
+    await this.storage.close();
     await this.store.close();
     this.options.logger.info('member stopped');
   }
