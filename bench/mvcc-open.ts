@@ -11,6 +11,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MvccStore } from '../src/mvcc/store.js';
+import { MVCC_LAYOUT_VERSION } from '../src/mvcc/tables.js';
 import type { WriteRequest } from '../src/mvcc/types.js';
 
 const KEY_COUNT = Number(process.env.MVCC_BENCH_KEYS ?? 1_000_000);
@@ -18,7 +19,7 @@ const FILL_BATCH_KEYS = 10_000;
 const VALUE_BYTES = 64;
 const PHASE_MS = 2_000;
 const PUT_BATCH = 100;
-const DIR = join(tmpdir(), `cairn-mvcc-open-bench-${KEY_COUNT}-layout1`);
+const DIR = join(tmpdir(), `cairn-mvcc-open-bench-${KEY_COUNT}-layout${MVCC_LAYOUT_VERSION}`);
 
 const keyOf = (i: number): Buffer => Buffer.from(`/registry/pods/ns-${String(i % 1000).padStart(4, '0')}/pod-${String(i).padStart(8, '0')}`);
 const value = Buffer.alloc(VALUE_BYTES, 0x61);
@@ -74,7 +75,7 @@ async function putThroughput(store: MvccStore): Promise<{ putOpsPerSec: number; 
   return { putOpsPerSec, putSyncedOpsPerSec: Math.round(ops / ((performance.now() - t0) / 1000)) };
 }
 
-function rangeThroughput(store: MvccStore): { rangeOpsPerSec: number; range10OpsPerSec: number; pastRangeOpsPerSec: number } {
+function rangeThroughput(store: MvccStore, past: bigint): { rangeOpsPerSec: number; range10OpsPerSec: number; pastRangeOpsPerSec: number } {
   let i = 0;
   const rangeOpsPerSec = opsPerSec(() => { store.range({ key: keyOf((i++ * 104729) % KEY_COUNT) }); return 1; });
   const prefix = (j: number) => Buffer.from(`/registry/pods/ns-${String(j % 1000).padStart(4, '0')}/`);
@@ -84,7 +85,6 @@ function rangeThroughput(store: MvccStore): { rangeOpsPerSec: number; range10Ops
     store.range({ key: p, rangeEnd: end, limit: 10n });
     return 1;
   });
-  const past = store.compactRevision > 0n ? store.compactRevision : 2n;
   const pastRangeOpsPerSec = opsPerSec(() => { store.range({ key: keyOf((i++ * 104729) % KEY_COUNT), revision: past }); return 1; });
   return { rangeOpsPerSec, range10OpsPerSec, pastRangeOpsPerSec };
 }
@@ -95,8 +95,11 @@ async function main(): Promise<void> {
   const { store, openMs, firstReadUs } = measureOpen();
   const dbBytes = store.dbSizeBytes();
   console.log(`mvcc-open: opened ${KEY_COUNT} keys (${(dbBytes / 2 ** 20).toFixed(0)} MiB) in ${openMs.toFixed(2)} ms; first point read ${firstReadUs.toFixed(0)} µs`);
+  const revisionBeforePuts = store.currentRevision;
   const puts = await putThroughput(store);
   console.log(`mvcc-open: put ${puts.putOpsPerSec} ops/s (batches of ${PUT_BATCH}, no fsync), ${puts.putSyncedOpsPerSec} ops/s with one fsync per batch`);
+  const ranges = rangeThroughput(store, revisionBeforePuts);
+  console.log(`mvcc-open: range ${ranges.rangeOpsPerSec} ops/s (one key), ${ranges.range10OpsPerSec} ops/s (prefix, limit 10, with count), ${ranges.pastRangeOpsPerSec} ops/s (one key at the revision before the put phase)`);
   const t0 = performance.now();
   const compacted = store.currentRevision;
   const before = store.tableCounts().revisions;
@@ -105,8 +108,6 @@ async function main(): Promise<void> {
   const compactMs = performance.now() - t0;
   const removed = before - store.tableCounts().revisions;
   console.log(`mvcc-open: compaction removed ${removed} versions in ${compactMs.toFixed(0)} ms`);
-  const ranges = rangeThroughput(store);
-  console.log(`mvcc-open: range ${ranges.rangeOpsPerSec} ops/s (one key), ${ranges.range10OpsPerSec} ops/s (prefix, limit 10, with count), ${ranges.pastRangeOpsPerSec} ops/s (one key at a past revision)`);
   await store.close();
   console.log('BENCH_RESULT ' + JSON.stringify({
     name: 'mvcc-open', keys: KEY_COUNT, valueBytes: VALUE_BYTES, dbBytes, fillMs: Math.round(fillMs),

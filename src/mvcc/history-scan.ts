@@ -8,9 +8,9 @@
 import { CairnError } from '../errors/errors.js';
 import type { Event, KeyValue } from './types.js';
 import type { MvccTables } from './tables.js';
-import { EMPTY, VERSION_FLAG_TOMBSTONE, decodeVersion, versionKeyId, versionIsTombstone, versionKey, KEY_ID_OFFSET } from './record-codec.js';
-import { decodeRevisionMain, encodeRevision } from './revision.js';
-import { historyKey, keyIdPrefix, newestRevisionAtOrBelow } from './read-view.js';
+import { EMPTY, VERSION_FLAG_TOMBSTONE, VERSION_PREV_OFFSET, decodeVersion, versionIsTombstone, versionKey, versionPrev } from './record-codec.js';
+import { decodeRevisionMain, encodeRevision, REVISION_BYTES } from './revision.js';
+import { versionBefore } from './read-view.js';
 import { crc32cUpdate } from './crc32c.js';
 
 export interface EventsPage {
@@ -19,18 +19,15 @@ export interface EventsPage {
   nextRevision: bigint;
 }
 
-function prevKvOf(t: MvccTables, keyId: bigint, main: bigint, compactRevision: bigint): KeyValue | undefined {
+function prevKvOf(t: MvccTables, record: Buffer, main: bigint, compactRevision: bigint): KeyValue | undefined {
   // As etcd: the previous state is the key at main - 1, unreadable below the compaction point.
   if (main - 1n < compactRevision || main <= 1n) return undefined;
-  const revKey = newestRevisionAtOrBelow(t, keyId, main - 1n);
-  if (revKey === undefined) return undefined;
-  const record = t.revs.get(revKey);
-  return record === undefined ? undefined : decodeVersion(record, decodeRevisionMain(revKey));
+  return versionBefore(t, versionPrev(record), main - 1n, false);
 }
 
 function eventOf(t: MvccTables, revKey: Buffer, record: Buffer, compactRevision: bigint): Event {
   const main = decodeRevisionMain(revKey);
-  const prevKv = prevKvOf(t, versionKeyId(record), main, compactRevision);
+  const prevKv = prevKvOf(t, record, main, compactRevision);
   const kv = decodeVersion(record, main);
   const event: Event = kv !== undefined
     ? { type: 'PUT', kv }
@@ -61,37 +58,32 @@ export function eventsSince(t: MvccTables, fromRevision: bigint, maxEvents: numb
   return { events, nextRevision: currentRevision + 1n };
 }
 
-/** True when compaction at `compactRevision` keeps the version at `revKey` (main <= compactRevision). */
-function keptByCompaction(t: MvccTables, keyId: bigint, revKey: Buffer, tombstone: boolean, compactRevision: bigint): boolean {
-  if (tombstone) return false;
-  const start = Buffer.concat([keyIdPrefix(keyId), revKey]);
-  const end = historyKey(keyId, compactRevision + 1n, 0);
-  for (const _ of t.history.getKeys({ start, exclusiveStart: true, end, limit: 1 })) return false;
-  return true;
-}
-
 /**
- * CRC-32C over (revision, record without the member-local key id) of every version up to
- * `revision` that the compacted key space holds. The same history gives the same hash on every
- * member, whatever its physical compaction progress.
+ * CRC-32C over (revision, record less its link) of every version up to `revision` that the compacted key
+ * space holds, newest first. At or below the compact revision only each key's newest version
+ * counts, and not if it is a tombstone, so every member with the same history gets the same
+ * hash whatever its physical compaction progress. Memory: one entry per key with a version at
+ * or below the compact revision (etcd's HashKV keeps the same per-key set).
  */
 export function hashUpTo(t: MvccTables, revision: bigint, compactRevision: bigint): number {
   let crc = 0;
-  const end = encodeRevision(revision + 1n, 0);
-  for (const k of t.revs.getKeys({ end })) {
+  const seenAtOrBelowCompact = new Set<string>();
+  const start = encodeRevision(revision + 1n, 0);
+  for (const k of t.revs.getKeys({ start, reverse: true, exclusiveStart: true })) {
     const revKey = k as Buffer;
-    const fast = t.revs.getBinaryFast(revKey);
-    if (fast === undefined) continue;
+    const record = t.revs.getBinaryFast(revKey);
+    if (record === undefined) continue;
     if (decodeRevisionMain(revKey) <= compactRevision) {
-      const tombstone = (fast[0] & VERSION_FLAG_TOMBSTONE) !== 0;
-      const keyId = fast.readBigUInt64BE(KEY_ID_OFFSET);
-      // keptByCompaction reads LMDB, which reuses the fast buffer: re-fetch afterwards.
-      if (!keptByCompaction(t, keyId, revKey, tombstone, compactRevision)) continue;
+      const id = versionKey(record).toString('latin1');
+      if (seenAtOrBelowCompact.has(id)) continue;
+      seenAtOrBelowCompact.add(id);
+      if ((record[0] & VERSION_FLAG_TOMBSTONE) !== 0) continue;
     }
-    const record = t.revs.getBinaryFast(revKey) as Buffer;
     crc = crc32cUpdate(crc, revKey);
-    crc = crc32cUpdate(crc, record.subarray(0, 1));
-    crc = crc32cUpdate(crc, record.subarray(KEY_ID_OFFSET + 8));
+    // Not the link to the previous change: whether a re-created key links to its old tombstone
+    // depends on how far physical compaction had got, which differs between members.
+    crc = crc32cUpdate(crc, record.subarray(0, VERSION_PREV_OFFSET));
+    crc = crc32cUpdate(crc, record.subarray(VERSION_PREV_OFFSET + REVISION_BYTES));
   }
   return crc;
 }

@@ -4,17 +4,19 @@
  * that is the write transaction, so reads there see the batch's earlier writes.
  *
  * Current reads: `latest` only (a single key is one get). Past reads at revision R: walk the
- * keys of the span in `latest` and `graveyard` in key order; a key not modified after R is
- * answered from its own record, any other key with one reverse seek in `history` (its newest
- * version <= R) and one get in `revs`.
+ * keys of the span in `latest` and `graveyard` in key order; a key not changed after R is
+ * answered from its own record; any other key follows its chain of previous changes in `revs`
+ * back to the newest change <= R (one get per change made after R).
  *
  * Never writes; never checks revisions against the compaction point (callers do).
  */
 import type { Bytes, KeyValue } from './types.js';
 import type { MvccTables } from './tables.js';
-import { decodeGrave, decodeLatest, decodeVersion, latestKeyId, latestModMain } from './record-codec.js';
+import {
+  decodeGrave, decodeLatest, decodeVersion, latestMod, latestPrev, versionPrev, type RevisionRef,
+} from './record-codec.js';
 import { compareBytes, spanEnd, spanIsEmpty, type KeySpan } from './key-span.js';
-import { encodeRevision, MAX_SUB_REVISION, REVISION_BYTES, decodeRevisionMain } from './revision.js';
+import { encodeRevision } from './revision.js';
 
 export interface KeysResult {
   kvs: KeyValue[];
@@ -31,49 +33,37 @@ export interface ReadOptions {
   keysOnly: boolean;
 }
 
-export const KEY_ID_BYTES = 8;
-export const HISTORY_KEY_BYTES = KEY_ID_BYTES + REVISION_BYTES;
-
-export function historyKey(keyId: bigint, main: bigint, sub: number): Buffer {
-  const buf = Buffer.allocUnsafe(HISTORY_KEY_BYTES);
-  buf.writeBigUInt64BE(keyId, 0);
-  encodeRevision(main, sub, buf, KEY_ID_BYTES);
-  return buf;
-}
-
-export function keyIdPrefix(keyId: bigint): Buffer {
-  const buf = Buffer.allocUnsafe(KEY_ID_BYTES);
-  buf.writeBigUInt64BE(keyId, 0);
-  return buf;
-}
-
-/** The `revs` key of the newest version of `keyId` at or below `main` (any sub), if any. */
-export function newestRevisionAtOrBelow(t: MvccTables, keyId: bigint, main: bigint): Buffer | undefined {
-  const start = historyKey(keyId, main, MAX_SUB_REVISION);
-  for (const hk of t.history.getKeys({ start, end: keyIdPrefix(keyId), reverse: true, limit: 1 })) {
-    return (hk as Buffer).subarray(KEY_ID_BYTES);
+/**
+ * The key's state at `rev`, following the chain back from `prev` (a change made after `rev`
+ * pointed at it). A link to a change compaction removed ends the chain: only a tombstone at or
+ * below the compact revision is removed while a read at or above it could reach it, and such a
+ * key did not exist at `rev`.
+ */
+export function versionBefore(t: MvccTables, prev: RevisionRef, rev: bigint, keysOnly: boolean): KeyValue | undefined {
+  let at = prev;
+  for (;;) {
+    if (at.main === 0n) return undefined;
+    const revKey = encodeRevision(at.main, at.sub);
+    if (at.main <= rev) {
+      const record = t.revs.get(revKey);
+      return record === undefined ? undefined : decodeVersion(record, at.main, keysOnly);
+    }
+    const fast = t.revs.getBinaryFast(revKey);
+    if (fast === undefined) return undefined;
+    at = versionPrev(fast);
   }
-  return undefined;
-}
-
-function versionFromHistory(t: MvccTables, keyId: bigint, rev: bigint, keysOnly: boolean): KeyValue | undefined {
-  const revKey = newestRevisionAtOrBelow(t, keyId, rev);
-  if (revKey === undefined) return undefined;
-  const record = t.revs.get(revKey);
-  if (record === undefined) throw new Error('mvcc: history entry without its revision record');
-  return decodeVersion(record, decodeRevisionMain(revKey), keysOnly);
 }
 
 /** The state at `rev` of a key whose current record is `record` (live) or `grave` (deleted). */
-function versionAt(t: MvccTables, key: Bytes, rev: bigint, keysOnly: boolean, record?: Buffer, grave?: Buffer): KeyValue | undefined {
+export function versionAt(t: MvccTables, key: Bytes, rev: bigint, keysOnly: boolean, record?: Buffer, grave?: Buffer): KeyValue | undefined {
   if (record !== undefined) {
-    if (latestModMain(record) <= rev) return decodeLatest(key, record, keysOnly);
-    return versionFromHistory(t, latestKeyId(record), rev, keysOnly);
+    if (latestMod(record).main <= rev) return decodeLatest(key, record, keysOnly);
+    return versionBefore(t, latestPrev(record), rev, keysOnly);
   }
   if (grave === undefined) return undefined;
   const g = decodeGrave(grave);
-  if (g.tombMain <= rev) return undefined;
-  return versionFromHistory(t, g.keyId, rev, keysOnly);
+  if (g.tomb.main <= rev) return undefined;
+  return versionBefore(t, g.prev, rev, keysOnly);
 }
 
 export function readKeys(t: MvccTables, span: KeySpan, opts: ReadOptions): KeysResult {
@@ -120,9 +110,8 @@ function readPastSpan(t: MvccTables, span: KeySpan, rev: bigint, opts: ReadOptio
     const entry = takeLive ? a.value : b.value;
     const key = entry.key as Buffer;
     const wantValue = !opts.countOnly && (opts.limit === 0 || kvs.length < opts.limit);
-    const kv = takeLive
-      ? versionAt(t, key, rev, opts.keysOnly || !wantValue, entry.value)
-      : versionAt(t, key, rev, opts.keysOnly || !wantValue, undefined, entry.value);
+    const keysOnly = opts.keysOnly || !wantValue;
+    const kv = takeLive ? versionAt(t, key, rev, keysOnly, entry.value) : versionAt(t, key, rev, keysOnly, undefined, entry.value);
     if (kv !== undefined) {
       count++;
       if (wantValue) kvs.push(kv);

@@ -1,40 +1,38 @@
 /**
  * The byte formats of the three record kinds the store keeps, with length checks on decode.
+ * Every record names the key's previous change ("prev", main 0 when none), so history is a chain
+ * per key that reads and compaction follow without any index.
  *
  * - latest record (table `latest`, keyed by user key): the current version of a live key.
- *   format u8 | keyId u64 | createRev u64 | modMain u64 | modSub u32 | version u64 | lease i64 | value
- * - version record (table `revs`, keyed by revision): one change of one key, as history.
- *   flags u8 | keyId u64 | createRev u64 | version u64 | lease i64 | prevMain u64 | prevSub u32 |
- *   keyLen u32 | key | value
- *   (a tombstone has flags bit 0 set, zero numbers and no value; prev is the key's previous
- *   change, main 0 when none, so compaction finds it without a seek)
+ *   format u8 | createRev u64 | modMain u64 | modSub u32 | version u64 | lease i64 |
+ *   prevMain u64 | prevSub u32 | value
+ * - version record (table `revs`, keyed by revision): one change of one key.
+ *   flags u8 | createRev u64 | version u64 | lease i64 | prevMain u64 | prevSub u32 |
+ *   keyLen u32 | key | value          (a tombstone has flag bit 0, zero numbers, no value)
  * - grave record (table `graveyard`, keyed by user key): a deleted key whose history remains.
- *   keyId u64 | tombMain u64 | tombSub u32
+ *   tombMain u64 | tombSub u32 | prevMain u64 | prevSub u32
  *
  * This module never touches LMDB and never decides semantics; it only packs and checks bytes.
  * A record that fails its checks is corruption: it throws a plain Error (not a client error).
  */
 import type { Bytes, KeyValue } from './types.js';
-import { asBuffer } from './revision.js';
+import { asBuffer, REVISION_BYTES } from './revision.js';
 
 export const LATEST_FORMAT_V1 = 1;
-export const LATEST_HEADER_BYTES = 45;
-export const VERSION_HEADER_BYTES = 49;
-const KEY_LEN_OFFSET = 45;
-export const PREV_REVISION_OFFSET = 33;
-export const GRAVE_RECORD_BYTES = 20;
+export const LATEST_HEADER_BYTES = 49;
+export const VERSION_HEADER_BYTES = 41;
+export const GRAVE_RECORD_BYTES = 24;
 export const VERSION_FLAG_TOMBSTONE = 1;
-/** Offset of the keyId inside latest and version records (same in both). */
-export const KEY_ID_OFFSET = 1;
+const LATEST_PREV_OFFSET = 37;
+export const VERSION_PREV_OFFSET = 25;
+const KEY_LEN_OFFSET = 37;
 
-export interface LatestFields {
-  keyId: bigint;
-  createRevision: bigint;
-  modMain: bigint;
-  modSub: number;
-  version: bigint;
-  lease: bigint;
-  value: Bytes;
+export const EMPTY: Buffer = Buffer.alloc(0);
+
+/** A revision as (main, sub); main 0 means "none". */
+export interface RevisionRef {
+  main: bigint;
+  sub: number;
 }
 
 /**
@@ -61,16 +59,27 @@ export class Scratch {
   }
 }
 
+export interface LatestFields {
+  createRevision: bigint;
+  modMain: bigint;
+  modSub: number;
+  version: bigint;
+  lease: bigint;
+  prev: RevisionRef;
+  value: Bytes;
+}
+
 /** Encodes into `scratch`; the result is valid until the scratch is reused. */
 export function encodeLatestInto(scratch: Scratch, f: LatestFields): Buffer {
   const { buf, view } = scratch.take(LATEST_HEADER_BYTES + f.value.byteLength);
   buf[0] = LATEST_FORMAT_V1;
-  view.setBigUint64(1, f.keyId);
-  view.setBigUint64(9, f.createRevision);
-  view.setBigUint64(17, f.modMain);
-  view.setUint32(25, f.modSub);
-  view.setBigUint64(29, f.version);
-  view.setBigInt64(37, f.lease);
+  view.setBigUint64(1, f.createRevision);
+  view.setBigUint64(9, f.modMain);
+  view.setUint32(17, f.modSub);
+  view.setBigUint64(21, f.version);
+  view.setBigInt64(29, f.lease);
+  view.setBigUint64(LATEST_PREV_OFFSET, f.prev.main);
+  view.setUint32(LATEST_PREV_OFFSET + 8, f.prev.sub);
   buf.set(f.value, LATEST_HEADER_BYTES);
   return buf;
 }
@@ -91,39 +100,30 @@ export function decodeLatest(key: Bytes, record: Uint8Array, keysOnly = false): 
   checkLatest(buf);
   return {
     key,
-    createRevision: buf.readBigUInt64BE(9),
-    modRevision: buf.readBigUInt64BE(17),
-    version: buf.readBigUInt64BE(29),
+    createRevision: buf.readBigUInt64BE(1),
+    modRevision: buf.readBigUInt64BE(9),
+    version: buf.readBigUInt64BE(21),
     value: keysOnly ? EMPTY : buf.subarray(LATEST_HEADER_BYTES),
-    lease: buf.readBigInt64BE(37),
+    lease: buf.readBigInt64BE(29),
   };
 }
 
-export function latestKeyId(record: Buffer): bigint {
+export function latestMod(record: Buffer): RevisionRef {
   checkLatest(record);
-  return record.readBigUInt64BE(1);
+  return { main: record.readBigUInt64BE(9), sub: record.readUInt32BE(17) };
 }
 
-export function latestModMain(record: Buffer): bigint {
+export function latestPrev(record: Buffer): RevisionRef {
   checkLatest(record);
-  return record.readBigUInt64BE(17);
+  return { main: record.readBigUInt64BE(LATEST_PREV_OFFSET), sub: record.readUInt32BE(LATEST_PREV_OFFSET + 8) };
 }
-
-export function latestModSub(record: Buffer): number {
-  checkLatest(record);
-  return record.readUInt32BE(25);
-}
-
-export const EMPTY: Buffer = Buffer.alloc(0);
 
 export interface VersionFields {
   tombstone: boolean;
-  keyId: bigint;
   createRevision: bigint;
   version: bigint;
   lease: bigint;
-  prevMain: bigint;
-  prevSub: number;
+  prev: RevisionRef;
   key: Bytes;
   value: Bytes;
 }
@@ -133,12 +133,11 @@ export function encodeVersionInto(scratch: Scratch, f: VersionFields): Buffer {
   const keyLen = f.key.byteLength;
   const { buf, view } = scratch.take(VERSION_HEADER_BYTES + keyLen + f.value.byteLength);
   buf[0] = f.tombstone ? VERSION_FLAG_TOMBSTONE : 0;
-  view.setBigUint64(1, f.keyId);
-  view.setBigUint64(9, f.createRevision);
-  view.setBigUint64(17, f.version);
-  view.setBigInt64(25, f.lease);
-  view.setBigUint64(33, f.prevMain);
-  view.setUint32(41, f.prevSub);
+  view.setBigUint64(1, f.createRevision);
+  view.setBigUint64(9, f.version);
+  view.setBigInt64(17, f.lease);
+  view.setBigUint64(VERSION_PREV_OFFSET, f.prev.main);
+  view.setUint32(VERSION_PREV_OFFSET + 8, f.prev.sub);
   view.setUint32(KEY_LEN_OFFSET, keyLen);
   buf.set(f.key, VERSION_HEADER_BYTES);
   buf.set(f.value, VERSION_HEADER_BYTES + keyLen);
@@ -165,16 +164,16 @@ export function versionIsTombstone(record: Buffer): boolean {
   return (record[0] & VERSION_FLAG_TOMBSTONE) !== 0;
 }
 
-export function versionKeyId(record: Buffer): bigint {
+export function versionPrev(record: Buffer): RevisionRef {
   checkVersion(record);
-  return record.readBigUInt64BE(1);
+  return { main: record.readBigUInt64BE(VERSION_PREV_OFFSET), sub: record.readUInt32BE(VERSION_PREV_OFFSET + 8) };
 }
 
-/** The `revs` key (12 bytes) of the key's previous change, or undefined for a first version. */
-export function versionPrevRevision(record: Buffer): Buffer | undefined {
+/** The 12 bytes of the previous change's `revs` key (copied), or undefined for a first version. */
+export function versionPrevKey(record: Buffer): Buffer | undefined {
   checkVersion(record);
-  if (record.readBigUInt64BE(PREV_REVISION_OFFSET) === 0n) return undefined;
-  return Buffer.from(record.subarray(PREV_REVISION_OFFSET, PREV_REVISION_OFFSET + 12));
+  if (record.readBigUInt64BE(VERSION_PREV_OFFSET) === 0n) return undefined;
+  return Buffer.from(record.subarray(VERSION_PREV_OFFSET, VERSION_PREV_OFFSET + REVISION_BYTES));
 }
 
 export function versionKey(record: Buffer): Buffer {
@@ -190,30 +189,33 @@ export function decodeVersion(record: Uint8Array, modRevision: bigint, keysOnly 
   const valueStart = VERSION_HEADER_BYTES + keyLen;
   return {
     key: buf.subarray(VERSION_HEADER_BYTES, valueStart),
-    createRevision: buf.readBigUInt64BE(9),
+    createRevision: buf.readBigUInt64BE(1),
     modRevision,
-    version: buf.readBigUInt64BE(17),
+    version: buf.readBigUInt64BE(9),
     value: keysOnly ? EMPTY : buf.subarray(valueStart),
-    lease: buf.readBigInt64BE(25),
+    lease: buf.readBigInt64BE(17),
   };
 }
 
 export interface GraveFields {
-  keyId: bigint;
-  tombMain: bigint;
-  tombSub: number;
+  tomb: RevisionRef;
+  prev: RevisionRef;
 }
 
 export function encodeGrave(f: GraveFields): Buffer {
   const buf = Buffer.allocUnsafe(GRAVE_RECORD_BYTES);
-  buf.writeBigUInt64BE(f.keyId, 0);
-  buf.writeBigUInt64BE(f.tombMain, 8);
-  buf.writeUInt32BE(f.tombSub, 16);
+  buf.writeBigUInt64BE(f.tomb.main, 0);
+  buf.writeUInt32BE(f.tomb.sub, 8);
+  buf.writeBigUInt64BE(f.prev.main, 12);
+  buf.writeUInt32BE(f.prev.sub, 20);
   return buf;
 }
 
 export function decodeGrave(record: Uint8Array): GraveFields {
   const buf = asBuffer(record);
   if (buf.length !== GRAVE_RECORD_BYTES) throw new Error(`mvcc: corrupt grave record (length ${buf.length})`);
-  return { keyId: buf.readBigUInt64BE(0), tombMain: buf.readBigUInt64BE(8), tombSub: buf.readUInt32BE(16) };
+  return {
+    tomb: { main: buf.readBigUInt64BE(0), sub: buf.readUInt32BE(8) },
+    prev: { main: buf.readBigUInt64BE(12), sub: buf.readUInt32BE(20) },
+  };
 }

@@ -61,7 +61,6 @@ export interface TableCounts {
   liveKeys: number;
   deletedKeysWithHistory: number;
   revisions: number;
-  historyEntries: number;
   leaseAttachments: number;
 }
 
@@ -232,7 +231,7 @@ export class MvccStore {
   dbSizeInUseBytes(): number {
     let pages = 0;
     const root = this.t.env.getStats() as { pageSize: number; root: PageStats };
-    for (const table of [this.t.latest, this.t.graveyard, this.t.revs, this.t.history, this.t.leaseKeys, this.t.meta]) {
+    for (const table of [this.t.latest, this.t.graveyard, this.t.revs, this.t.leaseKeys, this.t.meta]) {
       pages += pagesOf(table.getStats() as PageStats);
     }
     return (pages + pagesOf(root.root)) * root.pageSize;
@@ -243,7 +242,6 @@ export class MvccStore {
       liveKeys: entryCount(this.t.latest),
       deletedKeysWithHistory: entryCount(this.t.graveyard),
       revisions: entryCount(this.t.revs),
-      historyEntries: entryCount(this.t.history),
       leaseAttachments: entryCount(this.t.leaseKeys),
     };
   }
@@ -284,7 +282,6 @@ function loadOrInitMeta(t: MvccTables, dir: string): BatchState {
     t.env.transactionSync(() => {
       writeMetaU64(t, META.layout, MVCC_LAYOUT_VERSION);
       writeMetaU64(t, META.revision, 1n);
-      writeMetaU64(t, META.nextKeyId, 1n);
     }, WRITE_TXN_FLAGS);
   } else if (layout !== MVCC_LAYOUT_VERSION) {
     throw new Error(`mvcc: data dir ${dir} has key-space layout version ${layout}; this Cairn reads layout version ${MVCC_LAYOUT_VERSION} only`);
@@ -292,6 +289,5 @@ function loadOrInitMeta(t: MvccTables, dir: string): BatchState {
   return {
     mainRevision: readMetaU64(t, META.revision) ?? 1n,
     compactRevision: readMetaU64(t, META.compact) ?? -1n,
-    nextKeyId: readMetaU64(t, META.nextKeyId) ?? 1n,
   };
 }

@@ -1,12 +1,12 @@
 /**
  * The LMDB environment of the key space and its tables, plus the `meta` table's fields.
  *
- *   latest     user key            -> latest record (live keys only: current reads are one get)
- *   graveyard  user key            -> grave record (deleted keys whose history is not compacted)
- *   revs       revision (12 B)     -> version record (every change, in revision order)
- *   history    keyId (8) + rev     -> empty (per-key index: seek the newest version <= R)
+ *   latest     user key             -> latest record (live keys only: current reads are one get)
+ *   graveyard  user key             -> grave record (deleted keys whose history is not compacted)
+ *   revs       revision (12 B)      -> version record (every change, in revision order; each
+ *                                      names the key's previous change, so history is a chain)
  *   leaseKeys  lease (8) + user key -> empty
- *   meta       field name          -> u64 / bytes
+ *   meta       field name           -> u64 / bytes
  *
  * This module owns the layout version and refuses a data dir written with another one. It
  * never applies requests; it opens, names and counts tables.
@@ -15,7 +15,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { encodeU64 } from './revision.js';
 
 /** Bump when any table's key or record format changes; older dirs are then refused. */
-export const MVCC_LAYOUT_VERSION = 1n;
+export const MVCC_LAYOUT_VERSION = 2n;
 
 export type BinaryTable = Database<Buffer, Buffer>;
 
@@ -24,7 +24,6 @@ export interface MvccTables {
   latest: BinaryTable;
   graveyard: BinaryTable;
   revs: BinaryTable;
-  history: BinaryTable;
   leaseKeys: BinaryTable;
   meta: BinaryTable;
 }
@@ -43,7 +42,6 @@ export const META = {
   /** The highest target physical compaction has completed. */
   compactDone: Buffer.from('compactDone'),
   applied: Buffer.from('appliedIndex'),
-  nextKeyId: Buffer.from('nextKeyId'),
 } as const;
 
 /** Extra named databases left for the server's own tables in the same environment. */
@@ -65,7 +63,6 @@ export function openTables(dir: string, mapSizeBytes?: number): MvccTables {
     latest: table('latest'),
     graveyard: table('graveyard'),
     revs: table('revs'),
-    history: table('history'),
     leaseKeys: table('leaseKeys'),
     meta: table('meta'),
   };

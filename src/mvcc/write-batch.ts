@@ -4,9 +4,9 @@
  * A write that fails a check throws a CairnError before it changes anything, so it consumes no
  * revision; a failure after a change began is a bug or I/O error and aborts the whole batch.
  *
- * Owns the per-key bookkeeping of a change (latest/graveyard/revs/history/leaseKeys and the
- * event). Never commits, never fsyncs, never touches the store's committed state: the store
- * copies `mainRevision`, `compactRevision` and `nextKeyId` back only after the commit.
+ * Owns the per-key bookkeeping of a change (latest/graveyard/revs/leaseKeys and the event).
+ * Never commits, never fsyncs, never touches the store's committed state: the store copies
+ * `mainRevision` and `compactRevision` back only after the commit.
  */
 import { CairnError } from '../errors/errors.js';
 import type {
@@ -15,11 +15,10 @@ import type {
 } from './types.js';
 import { META, writeMetaU64, type MvccTables } from './tables.js';
 import {
-  EMPTY, Scratch, decodeGrave, decodeLatest, encodeGrave, encodeLatestInto, encodeVersionInto, latestKeyId,
-  latestModMain, latestModSub,
+  EMPTY, Scratch, decodeGrave, decodeLatest, encodeGrave, encodeLatestInto, encodeVersionInto, latestMod,
+  type RevisionRef,
 } from './record-codec.js';
 import { encodeLease, MAX_SUB_REVISION, REVISION_BYTES } from './revision.js';
-import { HISTORY_KEY_BYTES, KEY_ID_BYTES } from './read-view.js';
 import { spanOf, spanIsEmpty, spanEnd } from './key-span.js';
 import { executeRange, checkReadRevision } from './range-query.js';
 import { comparesHold } from './compare.js';
@@ -31,7 +30,6 @@ export interface BatchState {
   mainRevision: bigint;
   /** -1 until the first compaction (etcd's starting point). */
   compactRevision: bigint;
-  nextKeyId: bigint;
 }
 
 /** The branch a txn takes, decided (as etcd) for every nested txn before anything is written. */
@@ -41,6 +39,8 @@ interface TxnPlan {
   /** Plans of the nested txns among `ops`, in order. */
   nested: TxnPlan[];
 }
+
+const NO_REVISION: RevisionRef = { main: 0n, sub: 0 };
 
 export function leaseKey(lease: bigint, key: Bytes): Buffer {
   return Buffer.concat([encodeLease(lease), key]);
@@ -56,7 +56,6 @@ export class WriteBatch {
   private readonly latestScratch = new Scratch();
   private readonly versionScratch = new Scratch();
   private readonly revScratch = new Scratch(REVISION_BYTES);
-  private readonly historyScratch = new Scratch(HISTORY_KEY_BYTES);
 
   constructor(
     private readonly t: MvccTables,
@@ -81,7 +80,6 @@ export class WriteBatch {
   /** Persists the counters this batch moved; called once, last, inside the transaction. */
   writeMeta(before: BatchState, appliedIndex?: bigint): void {
     if (this.state.mainRevision !== before.mainRevision) writeMetaU64(this.t, META.revision, this.state.mainRevision);
-    if (this.state.nextKeyId !== before.nextKeyId) writeMetaU64(this.t, META.nextKeyId, this.state.nextKeyId);
     if (appliedIndex !== undefined) writeMetaU64(this.t, META.applied, appliedIndex);
   }
 
@@ -114,14 +112,6 @@ export class WriteBatch {
     return buf;
   }
 
-  private historyKey(keyId: bigint, main: bigint, sub: number): Buffer {
-    const { buf, view } = this.historyScratch.take(HISTORY_KEY_BYTES);
-    view.setBigUint64(0, keyId);
-    view.setBigUint64(KEY_ID_BYTES, main);
-    view.setUint32(KEY_ID_BYTES + 8, sub);
-    return buf;
-  }
-
   private nextSub(): number {
     if (this.sub >= MAX_SUB_REVISION) throw new Error('mvcc: too many changes in one revision');
     this.dirty = true;
@@ -138,30 +128,26 @@ export class WriteBatch {
     return req.prevKv && prev ? { prevKv: prev } : {};
   }
 
-  /** Key id and previous change of a key that has no live record. */
-  private identityOfDead(key: Bytes): { keyId: bigint; prevMain: bigint; prevSub: number } {
+  /** The previous change of a key with no live record: its tombstone, if history remains. */
+  private previousOfDead(key: Bytes): RevisionRef {
     const grave = this.t.graveyard.get(key as Buffer);
-    if (grave === undefined) return { keyId: this.state.nextKeyId++, prevMain: 0n, prevSub: 0 };
+    if (grave === undefined) return NO_REVISION;
     this.t.graveyard.remove(key as Buffer);
-    const g = decodeGrave(grave);
-    return { keyId: g.keyId, prevMain: g.tombMain, prevSub: g.tombSub };
-  }
-
-  private identityOfLive(old: Buffer): { keyId: bigint; prevMain: bigint; prevSub: number } {
-    return { keyId: latestKeyId(old), prevMain: latestModMain(old), prevSub: latestModSub(old) };
+    return decodeGrave(grave).tomb;
   }
 
   private writePut(key: Bytes, value: Bytes, lease: bigint, old: Buffer | undefined, prev: KeyValue | undefined): void {
     const main = this.state.mainRevision + 1n;
     const sub = this.nextSub();
-    const { keyId, prevMain, prevSub } = old === undefined ? this.identityOfDead(key) : this.identityOfLive(old);
+    const previous = old === undefined ? this.previousOfDead(key) : latestMod(old);
     const createRevision = prev?.createRevision ?? main;
     const version = (prev?.version ?? 0n) + 1n;
-    this.t.latest.put(key as Buffer, encodeLatestInto(this.latestScratch, { keyId, createRevision, modMain: main, modSub: sub, version, lease, value }));
-    this.t.revs.put(this.revisionKey(main, sub), encodeVersionInto(this.versionScratch, {
-      tombstone: false, keyId, createRevision, version, lease, prevMain, prevSub, key, value,
+    this.t.latest.put(key as Buffer, encodeLatestInto(this.latestScratch, {
+      createRevision, modMain: main, modSub: sub, version, lease, prev: previous, value,
     }));
-    this.t.history.put(this.historyKey(keyId, main, sub), EMPTY);
+    this.t.revs.put(this.revisionKey(main, sub), encodeVersionInto(this.versionScratch, {
+      tombstone: false, createRevision, version, lease, prev: previous, key, value,
+    }));
     const oldLease = prev?.lease ?? 0n;
     if (oldLease !== lease) {
       if (oldLease !== 0n) this.t.leaseKeys.remove(leaseKey(oldLease, key));
@@ -193,16 +179,14 @@ export class WriteBatch {
 
   private writeDelete(key: Buffer, record: Buffer): KeyValue {
     const prev = decodeLatest(key, record);
-    const keyId = latestKeyId(record);
+    const previous = latestMod(record);
     const main = this.state.mainRevision + 1n;
     const sub = this.nextSub();
     this.t.latest.remove(key);
-    this.t.graveyard.put(key, encodeGrave({ keyId, tombMain: main, tombSub: sub }));
+    this.t.graveyard.put(key, encodeGrave({ tomb: { main, sub }, prev: previous }));
     this.t.revs.put(this.revisionKey(main, sub), encodeVersionInto(this.versionScratch, {
-      tombstone: true, keyId, createRevision: 0n, version: 0n, lease: 0n,
-      prevMain: latestModMain(record), prevSub: latestModSub(record), key, value: EMPTY,
+      tombstone: true, createRevision: 0n, version: 0n, lease: 0n, prev: previous, key, value: EMPTY,
     }));
-    this.t.history.put(this.historyKey(keyId, main, sub), EMPTY);
     if (prev.lease !== 0n) this.t.leaseKeys.remove(leaseKey(prev.lease, key));
     const kv: KeyValue = { key, createRevision: 0n, modRevision: main, version: 0n, value: EMPTY, lease: 0n };
     this.events.push({ type: 'DELETE', kv, prevKv: prev });

@@ -102,7 +102,7 @@ test('a data dir with an unknown layout version is refused with a clear message'
     const v = Buffer.alloc(8); v.writeBigUInt64BE(99n);
     env.transactionSync(() => { meta.put(Buffer.from('layoutVersion'), v); });
     await env.close();
-    assert.throws(() => MvccStore.open({ dir }), /layout version 99; this Cairn reads layout version 1/);
+    assert.throws(() => MvccStore.open({ dir }), /layout version 99; this Cairn reads layout version 2/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
