@@ -174,7 +174,7 @@ export class JsonValueReader {
     }
     if (this.start < 0) {
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) return;
-      if (c !== 0x7b) {
+      if (c !== 0x7b && c !== 0x5b) {
         this.fail(new CairnError('BadRequest', `invalid character '${this.buf[i]}' looking for beginning of value`));
         return;
       }
