@@ -17,6 +17,7 @@ import { GATEWAY_SCHEMAS } from './gateway/schemas.js';
 import { compileGatewayValidator, createGatewayAjv } from './gateway/validation.js';
 import { healthRoutes } from './routes/health.js';
 import { kvGatewayRoutes } from './routes/kv.js';
+import { clusterGatewayRoutes } from './routes/cluster.js';
 import { leaseGatewayRoutes } from './routes/lease.js';
 import { restLeaseRoutes } from './routes/rest-lease.js';
 import { DEFAULT_SSE_LIMITS, restWatchRoutes, type SseLimits } from './routes/rest-watch.js';
@@ -105,6 +106,7 @@ async function gatewayPlugin(
     if (req.body === undefined || req.body === null) (req as { body: unknown }).body = {};
   });
   await app.register(kvGatewayRoutes, { server: opts.server });
+  await app.register(clusterGatewayRoutes, { server: opts.server });
   const { server, streams, app: o } = opts;
   await app.register(leaseGatewayRoutes, { server, streams, maxStreamValueBytes: gatewayBodyLimitBytes(o.maxRequestBytes) });
   const limits = { ...DEFAULT_WATCH_STREAM_LIMITS, maxRequestBytes: o.maxRequestBytes, ...o.watchStreams };

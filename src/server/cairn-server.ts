@@ -24,6 +24,7 @@ import { createPeerServer, PeerTransport, type PeerServer } from '../transport/i
 import { prepareMember, type InitialMember } from './cluster-bootstrap.js';
 import type { MembershipTable } from './membership.js';
 import { RaftMember } from './raft-member.js';
+import { ClusterService } from './cluster-service.js';
 import type { WalStorage } from './raft-storage.js';
 import type { WatchHub } from '../watch/hub.js';
 import { checkRequestSize } from './request-size.js';
@@ -151,6 +152,7 @@ export class CairnServer {
       if (lead === self) this.leases.startPrimary(electionTimeoutMs);
       else this.leases.stop();
     };
+    this.cluster = new ClusterService(this.member, members, this.store, this.options.initialClusterToken);
     this.member.onRemoved = () => fatal('this member has been removed from the cluster; stopping');
     if ((c.listenPeerUrls ?? []).length > 0) {
       this.peerServer = await createPeerServer({
@@ -170,6 +172,7 @@ export class CairnServer {
   }
 
   member!: RaftMember;
+  cluster!: ClusterService;
   transport!: PeerTransport;
   storage!: WalStorage;
   members!: MembershipTable;
@@ -221,6 +224,16 @@ export class CairnServer {
     const { header } = await this.write({ compaction: { revision, physical } });
     if (physical) await this.store.compactionSettled();
     return { header, result: {} };
+  }
+
+  /** Moves leadership to `to` and waits (up to two election timeouts) until it has it. */
+  async moveLeader(to: bigint): Promise<void> {
+    this.cluster.transferLeadership(to);
+    const deadline = Date.now() + 2 * (this.options.cluster?.electionTimeoutMs ?? 1000) + 1000;
+    while (this.member.leader !== to) {
+      if (Date.now() > deadline) throw new CairnError('Timeout');
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** etcd's /health: true when this member can serve a linearizable read. */

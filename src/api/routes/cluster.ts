@@ -1,0 +1,94 @@
+/**
+ * etcd's Cluster service on the gateway (/v3/cluster/member/...) and the Maintenance calls that
+ * need the Raft member: status, move-leader, hash and hashkv. Translate and delegate only.
+ * Member IDs are uint64: JSON strings out, number or string in.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { CairnServer } from '../../server/cairn-server.js';
+import type { Member } from '../../server/membership.js';
+import { CAIRN_VERSION } from '../../server/cairn-server.js';
+import { boolIn, headerOut, int64In, type Json } from '../gateway/kv-codec.js';
+import { boolField, int64Field } from '../gateway/schemas.js';
+
+const tags = ['cluster (etcd gateway)'];
+const uint64 = (d: string) => ({ ...int64Field(d), 'x-go-type': 'uint64' });
+const urlList = { type: ['array', 'null'], items: { type: 'string' }, 'x-go-type': '[]string' };
+const obj = (properties: Record<string, unknown>) => ({ type: ['object', 'null'], properties });
+const anyOut = { 200: { type: 'object', additionalProperties: true } };
+
+export function memberOut(m: Member): Json {
+  const o: Json = { ID: m.id.toString(), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls };
+  if (!m.name) delete o.name;
+  if (m.clientUrls.length === 0) delete o.clientURLs;
+  if (m.isLearner) o.isLearner = true;
+  return o;
+}
+
+function clusterHeader(server: CairnServer): Json {
+  const h = headerOut(server.header());
+  delete h.revision; // etcd's member responses carry no revision
+  return h;
+}
+
+const idOf = (b: unknown): bigint => {
+  const id = int64In((b as Json | null)?.ID);
+  return id < 0n ? id + (1n << 64n) : id;
+};
+const urlsOf = (b: unknown): string[] => (((b as Json | null)?.peerURLs as string[] | null) ?? []);
+
+export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server: CairnServer }): Promise<void> {
+  const { server } = opts;
+  const c = () => server.cluster;
+  const members = () => c().list().map(memberOut);
+
+  app.post('/cluster/member/list', { schema: { tags, summary: 'List members', body: obj({ linearizable: boolField('') }), response: anyOut } },
+    async () => ({ header: clusterHeader(server), members: members() }));
+
+  app.post('/cluster/member/add', {
+    schema: { tags, summary: 'Add a member (voter or learner)', body: obj({ peerURLs: urlList, isLearner: boolField('Add as a non-voting learner.') }), response: anyOut },
+  }, async (req) => {
+    const { member } = await c().add(urlsOf(req.body), boolIn((req.body as Json | null)?.isLearner));
+    return { header: clusterHeader(server), member: memberOut(member), members: members() };
+  });
+
+  app.post('/cluster/member/remove', { schema: { tags, summary: 'Remove a member', body: obj({ ID: uint64('Member ID.') }), response: anyOut } },
+    async (req) => { await c().remove(idOf(req.body)); return { header: clusterHeader(server), members: members() }; });
+
+  app.post('/cluster/member/update', {
+    schema: { tags, summary: "Change a member's peer URLs", body: obj({ ID: uint64('Member ID.'), peerURLs: urlList }), response: anyOut },
+  }, async (req) => { await c().update(idOf(req.body), urlsOf(req.body)); return { header: clusterHeader(server), members: members() }; });
+
+  app.post('/cluster/member/promote', { schema: { tags, summary: 'Promote a learner to a voter', body: obj({ ID: uint64('Member ID.') }), response: anyOut } },
+    async (req) => { await c().promote(idOf(req.body)); return { header: clusterHeader(server), members: members() }; });
+
+  app.post('/maintenance/status', { schema: { tags: ['maintenance (etcd gateway)'], summary: "This member's status", body: obj({}), response: anyOut } }, async () => {
+    const s = c().status();
+    const o: Json = {
+      header: headerOut(server.header()), version: CAIRN_VERSION, dbSize: String(s.dbSizeBytes), leader: s.leader.toString(),
+      raftIndex: s.raftIndex.toString(), raftTerm: s.raftTerm.toString(), raftAppliedIndex: s.raftAppliedIndex.toString(),
+      dbSizeInUse: String(s.dbSizeInUseBytes),
+    };
+    if (s.isLearner) o.isLearner = true;
+    return o;
+  });
+
+  app.post('/maintenance/transfer-leadership', {
+    schema: { tags: ['maintenance (etcd gateway)'], summary: 'Move leadership to another voter (etcdctl move-leader)', body: obj({ targetID: uint64('Target member ID.') }), response: anyOut },
+  }, async (req) => {
+    const raw = int64In((req.body as Json | null)?.targetID);
+    await server.moveLeader(raw < 0n ? raw + (1n << 64n) : raw);
+    return { header: headerOut(server.header()) };
+  });
+
+  app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async () => {
+    const h = server.store.hashKV(0n);
+    return { header: headerOut(server.header()), hash: h.hash };
+  });
+
+  app.post('/maintenance/hashkv', {
+    schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the key space up to a revision', body: obj({ revision: int64Field('0: the current revision.') }), response: anyOut },
+  }, async (req) => {
+    const h = server.store.hashKV(int64In((req.body as Json | null)?.revision));
+    return { header: headerOut(server.header()), hash: h.hash, compact_revision: h.compactRevision.toString() };
+  });
+}
