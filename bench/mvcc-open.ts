@@ -54,17 +54,27 @@ function measureOpen(): { store: MvccStore; openMs: number; firstReadUs: number 
   return { store, openMs, firstReadUs };
 }
 
-function opsPerSec(run: () => number): number {
+/** CPU microseconds per op of the last measured phase: steadier than ops/s on a shared machine. */
+const cpuUsPerOp: Record<string, number> = {};
+
+function cpuSince(start: NodeJS.CpuUsage, ops: number): number {
+  const used = process.cpuUsage(start);
+  return Number(((used.user + used.system) / Math.max(ops, 1)).toFixed(1));
+}
+
+function opsPerSec(name: string, run: () => number): number {
   let ops = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   while (performance.now() - t0 < PHASE_MS) ops += run();
+  cpuUsPerOp[name] = cpuSince(cpu0, ops);
   return Math.round(ops / ((performance.now() - t0) / 1000));
 }
 
 async function putThroughput(store: MvccStore): Promise<{ putOpsPerSec: number; putSyncedOpsPerSec: number }> {
   let n = 0;
   const batch = (): WriteRequest[] => Array.from({ length: PUT_BATCH }, () => ({ put: { key: keyOf((n++ * 7919) % KEY_COUNT), value } }));
-  const putOpsPerSec = opsPerSec(() => { void store.applyBatch(batch()); return PUT_BATCH; });
+  const putOpsPerSec = opsPerSec('put', () => { void store.applyBatch(batch()); return PUT_BATCH; });
   let ops = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < PHASE_MS) {
@@ -77,15 +87,15 @@ async function putThroughput(store: MvccStore): Promise<{ putOpsPerSec: number; 
 
 function rangeThroughput(store: MvccStore, past: bigint): { rangeOpsPerSec: number; range10OpsPerSec: number; pastRangeOpsPerSec: number } {
   let i = 0;
-  const rangeOpsPerSec = opsPerSec(() => { store.range({ key: keyOf((i++ * 104729) % KEY_COUNT) }); return 1; });
+  const rangeOpsPerSec = opsPerSec('range', () => { store.range({ key: keyOf((i++ * 104729) % KEY_COUNT) }); return 1; });
   const prefix = (j: number) => Buffer.from(`/registry/pods/ns-${String(j % 1000).padStart(4, '0')}/`);
-  const range10OpsPerSec = opsPerSec(() => {
+  const range10OpsPerSec = opsPerSec('range10', () => {
     const p = prefix(i++);
     const end = Buffer.from(p); end[end.length - 1]++;
     store.range({ key: p, rangeEnd: end, limit: 10n });
     return 1;
   });
-  const pastRangeOpsPerSec = opsPerSec(() => { store.range({ key: keyOf((i++ * 104729) % KEY_COUNT), revision: past }); return 1; });
+  const pastRangeOpsPerSec = opsPerSec('pastRange', () => { store.range({ key: keyOf((i++ * 104729) % KEY_COUNT), revision: past }); return 1; });
   return { rangeOpsPerSec, range10OpsPerSec, pastRangeOpsPerSec };
 }
 
@@ -101,18 +111,21 @@ async function main(): Promise<void> {
   const ranges = rangeThroughput(store, revisionBeforePuts);
   console.log(`mvcc-open: range ${ranges.rangeOpsPerSec} ops/s (one key), ${ranges.range10OpsPerSec} ops/s (prefix, limit 10, with count), ${ranges.pastRangeOpsPerSec} ops/s (one key at the revision before the put phase)`);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const compacted = store.currentRevision;
   const before = store.tableCounts().revisions;
   await store.applyBatch([{ compaction: { revision: compacted } }]);
   await store.compactionSettled();
   const compactMs = performance.now() - t0;
   const removed = before - store.tableCounts().revisions;
+  cpuUsPerOp.compactedVersion = cpuSince(cpu0, removed);
   console.log(`mvcc-open: compaction removed ${removed} versions in ${compactMs.toFixed(0)} ms`);
+  console.log(`mvcc-open: CPU µs per op: ${JSON.stringify(cpuUsPerOp)}`);
   await store.close();
   console.log('BENCH_RESULT ' + JSON.stringify({
     name: 'mvcc-open', keys: KEY_COUNT, valueBytes: VALUE_BYTES, dbBytes, fillMs: Math.round(fillMs),
     openMs: Number(openMs.toFixed(3)), firstReadUs: Math.round(firstReadUs), ...puts,
-    compactedVersions: removed, compactMs: Math.round(compactMs), ...ranges,
+    compactedVersions: removed, compactMs: Math.round(compactMs), ...ranges, cpuUsPerOp,
   }));
 }
 

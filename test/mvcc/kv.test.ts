@@ -214,3 +214,27 @@ test('inTxn runs in the same transaction: when it throws, nothing of the batch i
     assert.ok(sawWrite, 'inTxn sees the batch writes');
   } finally { await ts.cleanup(); }
 });
+
+test('a key with a long history reads right at every revision (chain of previous changes)', async () => {
+  const ts = tempStore();
+  try {
+    for (let i = 0; i < 60; i++) {
+      await put(ts.store, 'hot', `v${i}`);              // revisions 2 + 2i
+      if (i % 7 === 3) await del(ts.store, 'hot');       // some deletes in between
+      else await put(ts.store, `other${i}`, 'x');
+    }
+    let expected: string | undefined;
+    let version = 0n;
+    const ev = ts.store.eventsSince(2n, 1000).events;
+    const byRev = new Map(ev.map((e) => [e.kv.modRevision, e]));
+    for (let rev = 2n; rev <= ts.store.currentRevision; rev++) {
+      const e = byRev.get(rev);
+      if (e && s(e.kv.key) === 'hot') {
+        if (e.type === 'PUT') { expected = s(e.kv.value); version = e.kv.version; } else { expected = undefined; }
+      }
+      const kv = get(ts.store, 'hot', rev);
+      assert.equal(kv && s(kv.value), expected, `at ${rev}`);
+      if (kv) assert.equal(kv.version, version);
+    }
+  } finally { await ts.cleanup(); }
+});
