@@ -87,12 +87,32 @@ const logTailBytesOnFailure = 4_000;
 const liveChildren = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+/** Signals that end a test run (a runner's timeout, Ctrl-C, a closed terminal). */
+const fatalSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Children must not outlive the test process: on exit, and on a fatal signal (whose default
+ * action would skip 'exit' handlers), SIGKILL them. A signal is then re-raised with its default
+ * action so the process still ends the way its sender meant.
+ */
 function killLiveChildrenAtExit(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const killAll = (): void => {
     for (const child of liveChildren) child.kill('SIGKILL');
-  });
+  };
+  process.on('exit', killAll);
+  for (const signal of fatalSignals) {
+    const onSignal = (): void => {
+      killAll();
+      // Re-raise only if nobody else handles it; otherwise their handler decides.
+      if (process.listenerCount(signal) === 1) {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 /** Ports and a fresh temp data dir for a single-member cluster of `kind`. */
@@ -245,6 +265,7 @@ function makeHandle(
   let ended: ExitInfo | null = null;
   // After restart() the new handle owns the data dir; this one must not remove it.
   let ownsData = ownsDataDir;
+  let disposed = false;
   void exit.then((e) => { ended = e; });
   const signalAndWait = async (signal: NodeJS.Signals): Promise<ExitInfo> => {
     if (ended === null) child.kill(signal);
@@ -278,6 +299,8 @@ function makeHandle(
     exitInfo: () => ended,
     dispose: async (opts) => {
       await stop();
+      if (disposed) return; // a scope may dispose a handle its test already disposed
+      disposed = true;
       if (opts?.keepData === true) {
         console.error(`kept ${m.kind} ${m.name} data dir: ${m.dataDir}\n--- output tail ---\n${tail(log.text())}`);
       } else if (ownsData) {
