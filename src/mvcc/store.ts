@@ -73,6 +73,7 @@ export class MvccStore {
   private applied: bigint;
   private closed = false;
   private compactionLoop: Promise<void> | null = null;
+  private compactionFailure: unknown = undefined;
   private runningSync: Promise<void> | null = null;
   private queuedSync: Promise<void> | null = null;
 
@@ -195,8 +196,10 @@ export class MvccStore {
     return { hash: hashUpTo(this.t, hashRevision, compactRevision), hashRevision, compactRevision };
   }
 
-  compactionSettled(): Promise<void> {
-    return this.compactionLoop ?? Promise.resolve();
+  /** Resolves when physical compaction queued so far is done; rejects if it failed. */
+  async compactionSettled(): Promise<void> {
+    while (this.compactionLoop !== null) await this.compactionLoop;
+    if (this.compactionFailure !== undefined) throw this.compactionFailure;
   }
 
   private physicalCompactionPending(): boolean {
@@ -205,21 +208,29 @@ export class MvccStore {
 
   private startCompactionLoop(): void {
     if (this.compactionLoop !== null) return;
-    this.compactionLoop = this.runCompaction().finally(() => {
-      this.compactionLoop = null;
+    // Failures are kept for compactionSettled(), never left as an unhandled rejection.
+    this.compactionLoop = this.runCompaction().catch((e: unknown) => {
+      this.compactionFailure = e;
     });
   }
 
   private async runCompaction(): Promise<void> {
-    while (!this.closed) {
-      const target = readMetaU64(this.t, META.compactTarget) ?? 0n;
-      const { done } = this.t.env.transactionSync(() => {
-        const r = compactChunk(this.t, target, this.chunkEntries);
-        if (r.done) writeMetaU64(this.t, META.compactDone, target);
-        return r;
-      }, WRITE_TXN_FLAGS);
-      if (done && (readMetaU64(this.t, META.compactTarget) ?? 0n) === target) return;
-      await yieldToEventLoop();
+    try {
+      for (;;) {
+        await yieldToEventLoop(); // first yield: startCompactionLoop's caller finishes its turn
+        if (this.closed) return;
+        const target = readMetaU64(this.t, META.compactTarget) ?? 0n;
+        const { done } = this.t.env.transactionSync(() => {
+          const r = compactChunk(this.t, target, this.chunkEntries);
+          if (r.done) writeMetaU64(this.t, META.compactDone, target);
+          return r;
+        }, WRITE_TXN_FLAGS);
+        if (done && (readMetaU64(this.t, META.compactTarget) ?? 0n) === target) return;
+      }
+    } finally {
+      // Cleared in the same turn as the last target check, so a compaction applied after it
+      // always finds no loop running and starts one.
+      this.compactionLoop = null;
     }
   }
 
