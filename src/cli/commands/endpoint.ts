@@ -49,9 +49,12 @@ async function healthOf(ctx: CommandContext, ep: string): Promise<EpHealth> {
         h.health = false;
         h.error = 'Active Alarm(s): ' + alarms.alarms.map((a) => (a.alarm === 'NONE' ? 'UNKNOWN' : a.alarm) + ' ').join('');
       }
-    } catch {
-      h.health = false;
-      h.error = 'Unable to fetch the alarm list';
+    } catch (e) {
+      // A server without the alarm route (CliExit "does not serve") has no alarms to raise.
+      if (!(e instanceof CliExit && e.code === ExitCode.BadFeature)) {
+        h.health = false;
+        h.error = 'Unable to fetch the alarm list';
+      }
     }
   }
   return h;

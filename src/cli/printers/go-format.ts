@@ -121,7 +121,14 @@ export function humanizeBytes(n: bigint | number): string {
   const sizes = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
   const e = Math.floor(Math.log(s) / Math.log(1000));
   const val = Math.floor((s / Math.pow(1000, e)) * 10 + 0.5) / 10;
-  return val < 10 ? `${val.toFixed(1)} ${sizes[e]}` : `${val.toFixed(0)} ${sizes[e]}`;
+  return val < 10 ? `${val.toFixed(1)} ${sizes[e]}` : `${goFixed0(val)} ${sizes[e]}`;
+}
+
+/** Go's `%.0f`: an exact half rounds to even (20.5 → "20"), unlike toFixed (→ "21"). */
+export function goFixed0(x: number): string {
+  const floor = Math.floor(x);
+  if (x - floor === 0.5) return String(floor % 2 === 0 ? floor : floor + 1);
+  return x.toFixed(0);
 }
 
 /** Go's time.Duration String for a duration in nanoseconds (e.g. `1.336245ms`, `2.5s`). */
