@@ -4,8 +4,8 @@
  * restart on the same data dir every acknowledged key must be there with its value and its
  * acknowledged revision, the revision must cover every acknowledgement, and an unacknowledged
  * key, if present, must hold the value that was sent. Graceful stop: SIGTERM while puts are in
- * flight; each of them must get an HTTP answer, the process must exit 0, and a restart must
- * find every acknowledged key.
+ * flight; each put sent before the signal must get an HTTP answer (one refused at connect was
+ * never in flight), the process must exit 0, and a restart must find every acknowledged key.
  *
  * SIGKILL leaves the page cache intact, so this proves "no acknowledgement before the write
  * reached the OS", not "fsync before acknowledgement" (that needs power-loss simulation).
@@ -113,14 +113,20 @@ async function sigtermTest(scope: ServerScope, target: Target): Promise<void> {
     },
   });
   const exit = await stopped!;
-  assert.deepEqual(out.failed, [], `puts in flight at SIGTERM got no answer\n${server.logs()}`);
+  // A put that could not even connect (the listener was already closed) was never in flight;
+  // one sent on an open connection and then cut off (ECONNRESET, "other side closed") was.
+  const dropped = out.failed.filter((f) => f.code !== 'ECONNREFUSED');
+  // etcd 3.4 itself cuts some gateway connections at SIGTERM (seen in 2 of 5 runs: ECONNRESET,
+  // "other side closed"); cairn promises more, so only cairn is held to it.
+  if (target === 'cairn') assert.deepEqual(dropped, [], `puts in flight at SIGTERM got no answer\n${server.logs()}`);
   // etcd finishes its graceful shutdown, then re-raises SIGTERM on itself; cairn exits 0.
   const clean = exit.code === 0 || (target === 'etcd' && exit.signal === 'SIGTERM');
   assert.ok(clean, `exit after SIGTERM: ${JSON.stringify(exit)}\n${server.logs()}`);
   const again = scope.adopt(await server.restart());
   const { kvs } = await readBack(again.clientUrl, 'term/');
   checkDurable(out, kvs, () => again.logs());
-  console.log(`sigterm (${target}): ${out.acks.length} acked, ${out.refused.length} refused, exit ${JSON.stringify(exit)}`);
+  console.log(`sigterm (${target}): ${out.acks.length} acked, ${out.refused.length} refused, ` +
+    `${out.failed.length - dropped.length} could not connect, ${dropped.length} cut off, exit ${JSON.stringify(exit)}`);
 }
 
 for (const target of targets as Target[]) {

@@ -21,7 +21,7 @@ export interface WriteOutcome {
   readonly attempted: Map<string, string>;
   /** Requests that ended in a socket error (e.g. the server was killed). Every one was sent
    * before `shouldStop` turned true: the loops check it before each put. */
-  readonly failed: Array<{ key: string; error: string }>;
+  readonly failed: Array<{ key: string; error: string; code?: string }>;
   /** Answers other than 200. */
   readonly refused: Array<{ key: string; status: number; body: string }>;
 }
@@ -66,7 +66,7 @@ export async function runWriters(o: WriterOptions): Promise<WriteOutcome> {
         out.acks.push({ key, value, revision: BigInt(JSON.parse(text).header.revision) });
         o.onAck?.(out.acks.length);
       } catch (e) {
-        out.failed.push({ key, error: (e as Error).message });
+        out.failed.push({ key, error: (e as Error).message, code: (e as NodeJS.ErrnoException).code });
         return; // this connection is gone; do not retry
       }
     }
