@@ -13,6 +13,7 @@ import { CliExit, ExitCode } from './exit.js';
 import { GatewayError } from './gateway/client.js';
 import { globalDefaults, resolveGlobals } from './globals.js';
 import type { CliIo } from './io.js';
+import { formats } from './printers/printer.js';
 
 const globalGroup = 'GLOBAL OPTIONS:';
 
@@ -128,6 +129,8 @@ async function runSelected(io: CliIo, selected: { argv: Args; action: Action }, 
   let ctx: CommandContext | null = null;
   try {
     ctx = new CommandContext(io, resolveGlobals(selected.argv, io.env), { rawArgs });
+    // As etcdctl, the output format is checked before the command runs.
+    if (!(formats as readonly string[]).includes(ctx.globals.writeOut)) throw new CliExit(ExitCode.BadFeature, 'unsupported output format');
     await selected.action(ctx);
     return ExitCode.Success;
   } catch (e) {

@@ -18,7 +18,7 @@ export function newPrinter(format: string, sink: PrinterSink, options: PrinterOp
     case 'table': return new TablePrinter(sink, 'table', options);
   }
   // etcdctl also has `protobuf` (raw protobuf bytes); HTTP+JSON gives no protobuf to print.
-  throw new CliExit(ExitCode.BadFeature, `unknown output format ${JSON.stringify(format)} (simple, json, fields, table)`);
+  throw new CliExit(ExitCode.BadFeature, 'unsupported output format');
 }
 
 export type { Printer, PrinterOptions, PrinterSink, Format } from './printer.js';
