@@ -25,6 +25,13 @@ import { DEFAULT_WATCH_STREAM_LIMITS, watchGatewayRoutes, type WatchStreamLimits
 import { restKvRoutes } from './routes/rest-kv.js';
 import { PACKAGE_VERSION } from './version.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Start answering with `Connection: close` ahead of a shutdown. */
+    beginDrain(): void;
+  }
+}
+
 export interface AppOptions {
   maxRequestBytes: number;
   logger?: Logger;
@@ -64,7 +71,12 @@ export async function buildApp(server: CairnServer, opts: AppOptions): Promise<F
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Graceful stop: while draining, every answer says `Connection: close`, so clients move to a
+  // new connection (or member) before the listener goes away, instead of racing an idle close.
+  let draining = false;
+  app.decorate('beginDrain', () => { draining = true; });
   app.addHook('onSend', async (_req, reply) => {
+    if (draining) reply.header('connection', 'close');
     reply.header('access-control-allow-origin', '*');
     reply.header('access-control-allow-headers', 'accept, content-type, authorization, if-match, if-none-match, last-event-id');
     reply.header('access-control-allow-methods', 'POST, GET, OPTIONS, PUT, DELETE');

@@ -49,6 +49,9 @@ function pinoLevel(level: string): string {
 
 let fatalReason: string | null = null;
 
+/** How long a stopping member keeps answering (with `Connection: close`) before it closes. */
+const DRAIN_GRACE_MS = 300;
+
 async function serve(config: Config, logger: Logger): Promise<number> {
   let server: CairnServer;
   try {
@@ -94,6 +97,8 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   logger.info({ listenClientUrls: config.listenClientUrls.map(String) }, 'serving client requests');
   notifySystemdReady(logger);
   await waitForSignal(logger);
+  app.beginDrain();
+  await new Promise((r) => setTimeout(r, DRAIN_GRACE_MS));
   await Promise.all(extra.map((s) => new Promise<void>((r) => s.close(() => r()))));
   await app.close();
   await server.close();
