@@ -13,6 +13,8 @@ export interface MachineInfo {
   cpuCount: number;
   totalMemGiB: number;
   os: string;
+  /** 1-minute load average at the start: above the CPU count, other work skews the numbers. */
+  loadAvg1m: number;
   node: string;
   etcd: string | null;
   gitCommit: string | null;
@@ -34,6 +36,7 @@ export function machineInfo(cwd: string, etcd: string | null): MachineInfo {
     cpuCount: cpus.length,
     totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAvg1m: Math.round(os.loadavg()[0] * 100) / 100,
     node: process.version,
     etcd,
     gitCommit: gitCommit(cwd),
@@ -43,7 +46,7 @@ export function machineInfo(cwd: string, etcd: string | null): MachineInfo {
 export function describeMachine(m: MachineInfo): string {
   return [
     `date ${m.date}  commit ${m.gitCommit ?? '?'}`,
-    `cpu ${m.cpuCount} x ${m.cpuModel}  mem ${m.totalMemGiB} GiB  ${m.os}`,
+    `cpu ${m.cpuCount} x ${m.cpuModel}  mem ${m.totalMemGiB} GiB  ${m.os}  load ${m.loadAvg1m}`,
     `node ${m.node}  etcd ${m.etcd ?? 'not installed'}`,
   ].join('\n');
 }
