@@ -29,8 +29,8 @@ export interface LeaseTimers {
 
 export const DEFAULT_LEASE_TIMERS: LeaseTimers = {
   expiryCheckIntervalMs: 100,
-  maxRevokesPerCheck: 1_000,
-  maxRevokesInFlight: 4_000,
+  maxRevokesPerCheck: 500,
+  maxRevokesInFlight: 2_000,
   checkpointCheckIntervalMs: 1_000,
   maxCheckpointsPerProposal: 1_000,
 };
