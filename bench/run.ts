@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     if (Array.isArray(r)) kv[target] = r;
     else failures[target] = r.error;
   }
-  log(`\n${formatTable(kv, o.targets)}`);
+  if (Object.keys(kv).length > 0) log(`\n${formatTable(kv, o.targets)}`);
   const modules = o.skipModules ? {} : await runModules(o);
   const outDir = join(projectRoot, '.bench-out');
   mkdirSync(outDir, { recursive: true });
