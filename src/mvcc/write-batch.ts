@@ -207,18 +207,34 @@ export class WriteBatch {
     return { succeeded, ops, nested };
   }
 
-  /** etcd's pre-apply checks of the chosen branches, against the state before the txn. */
+  /** etcd's pre-apply checks of the chosen branches, against the state before the txn: every
+   * put along the chosen path first, then every range (so a txn with both a bad put and a bad
+   * read fails on the put, as in etcd). */
   private checkPlan(plan: TxnPlan): void {
+    this.checkPlanPuts(plan);
+    this.checkPlanRanges(plan);
+  }
+
+  private checkPlanPuts(plan: TxnPlan): void {
     let nestedAt = 0;
     for (const op of plan.ops) {
       if ('put' in op) {
         const needsKey = op.put.ignoreValue || op.put.ignoreLease;
         if (needsKey && this.t.latest.get(op.put.key as Buffer) === undefined) throw new CairnError('KeyNotFound');
         this.checkLease(op.put.lease ?? 0n);
-      } else if ('range' in op) {
+      } else if ('txn' in op) {
+        this.checkPlanPuts(plan.nested[nestedAt++]);
+      }
+    }
+  }
+
+  private checkPlanRanges(plan: TxnPlan): void {
+    let nestedAt = 0;
+    for (const op of plan.ops) {
+      if ('range' in op) {
         checkReadRevision(op.range.revision ?? 0n, { currentRevision: this.state.mainRevision, compactRevision: this.state.compactRevision });
       } else if ('txn' in op) {
-        this.checkPlan(plan.nested[nestedAt++]);
+        this.checkPlanRanges(plan.nested[nestedAt++]);
       }
     }
   }
