@@ -46,7 +46,7 @@ export async function prepareMember(o: ClusterStartOptions, logger: Logger): Pro
   const dir = memberDir(o.dataDir);
   const existing = readIdentity(o.dataDir);
   if (existing) {
-    const storage = await WalStorage.open(dir, walLogger(logger) as never);
+    const storage = await WalStorage.open(dir, walLogger(logger));
     if (existing.name !== o.name) logger.warn({ dataDirName: existing.name, flagName: o.name }, 'data dir belongs to a member of another name; keeping the data dir identity');
     return { identity: existing, members: MembershipTable.load(dir), storage, fresh: false };
   }
@@ -64,7 +64,7 @@ async function bootstrapNewCluster(o: ClusterStartOptions, dir: string, logger: 
     throw new DataDirError(`--initial-cluster does not list this member's --initial-advertise-peer-urls ${o.initialAdvertisePeerUrls.join(',')}`);
   }
   const identity: Identity = { name: o.name, memberId, clusterId: computeClusterId(founders.map((m) => m.id)) };
-  const storage = await WalStorage.open(dir, walLogger(logger) as never);
+  const storage = await WalStorage.open(dir, walLogger(logger));
   if (!storage.isEmpty()) {
     await storage.close();
     throw new DataDirError(`data dir ${o.dataDir} holds a raft log but no member identity; refusing to overwrite it`);
@@ -91,7 +91,7 @@ async function joinExistingCluster(o: ClusterStartOptions, dir: string, logger: 
     throw new DataDirError(`this member (${[...own].join(',')}) is not in the cluster ${cluster.clusterId.toString(16)}; add it first with "member add"`);
   }
   const identity: Identity = { name: o.name, memberId: me.id, clusterId: cluster.clusterId };
-  const storage = await WalStorage.open(dir, walLogger(logger) as never);
+  const storage = await WalStorage.open(dir, walLogger(logger));
   const members = MembershipTable.load(dir);
   for (const m of cluster.members) members.upsert({ ...m, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls] });
   await members.save();
