@@ -42,7 +42,7 @@ export class CommandContext {
   async client(): Promise<GatewayClient> {
     if (!this.clientInstance) {
       const g = this.globals;
-      this.clientInstance = new GatewayClient({
+      this.clientInstance = await GatewayClient.create({
         endpoints: g.endpoints, dialTimeoutMs: g.dialTimeoutMs, commandTimeoutMs: g.commandTimeoutMs,
         tls: { caFile: g.cacert, certFile: g.cert, keyFile: g.key, insecureSkipVerify: g.insecureSkipTlsVerify },
         user: await this.credentials(),

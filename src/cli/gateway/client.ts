@@ -8,7 +8,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+
+/** undici, loaded on first use: it costs as much start-up time as the rest of cairnctl. */
+type Undici = typeof import('undici');
+let undiciModule: Promise<Undici> | null = null;
+function loadUndici(): Promise<Undici> {
+  undiciModule ??= import('undici');
+  return undiciModule;
+}
 import { CliExit, ExitCode } from '../exit.js';
 
 export interface TlsOptions { caFile?: string; certFile?: string; keyFile?: string; insecureSkipVerify?: boolean }
@@ -68,15 +76,22 @@ export class GatewayClient {
   readonly endpoints: string[];
   private readonly opts: ClientOptions;
   private readonly agent: Agent;
+  private readonly request: Undici['request'];
   private token: string | null = null;
   /** The endpoint that answered last: later calls start there (etcdctl sticks to one too). */
   private preferred = 0;
 
-  constructor(opts: ClientOptions) {
+  /** Builds a client (loading undici on first use). */
+  static async create(opts: ClientOptions): Promise<GatewayClient> {
+    return new GatewayClient(opts, await loadUndici());
+  }
+
+  private constructor(opts: ClientOptions, undici: Undici) {
     this.opts = opts;
     this.endpoints = opts.endpoints;
+    this.request = undici.request;
     const t = opts.tls;
-    this.agent = new Agent({
+    this.agent = new undici.Agent({
       connect: {
         timeout: opts.dialTimeoutMs,
         ca: t.caFile ? readFileSync(t.caFile) : undefined,
@@ -157,7 +172,7 @@ export class GatewayClient {
     for (let i = 0; i < this.endpoints.length; i++) {
       const ep = this.endpoints[(this.preferred + i) % this.endpoints.length];
       try {
-        const res = await request(endpointUrl(ep, this.opts.tls) + path, {
+        const res = await this.request(endpointUrl(ep, this.opts.tls) + path, {
           method: 'POST', body, headers: this.headers(), dispatcher: this.agent, signal,
           headersTimeout: 0, bodyTimeout: 0,
         });
@@ -179,7 +194,7 @@ export class GatewayClient {
   }
 
   private async post(endpoint: string, path: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-    const res = await request(endpointUrl(endpoint, this.opts.tls) + path, {
+    const res = await this.request(endpointUrl(endpoint, this.opts.tls) + path, {
       method: 'POST', body: JSON.stringify(body ?? {}), headers: this.headers(), dispatcher: this.agent, signal,
     });
     const text = await res.body.text();
