@@ -100,6 +100,10 @@ export class RaftMember implements Proposer {
     this.appliedIndex = Number(store.appliedIndex);
     const first = storage.firstIndex() - 1;
     if (this.appliedIndex < first) this.appliedIndex = first;
+    // The store may hold entries applied before their commit index reached the WAL (see
+    // handleReady): Raft must not be told it applied past what it knows is committed. Entries
+    // at or below the store's applied index are skipped when they come again.
+    const rawApplied = Math.min(this.appliedIndex, Math.max(first, storage.initialState().hardState.commit));
     this.confState = storage.initialState().confState;
     this.lastSnapshotIndex = storage.snapshot().metadata.index;
     this.seq = BigInt(Date.now()) << 20n;
@@ -110,7 +114,7 @@ export class RaftMember implements Proposer {
       random: seededRandom(Number(opts.memberId & 0xffffffffn) ^ Date.now()),
       electionTick,
       heartbeatTick: 1,
-      applied: this.appliedIndex,
+      applied: rawApplied,
       checkQuorum: true,
       preVote: true,
     });
@@ -298,6 +302,11 @@ export class RaftMember implements Proposer {
     }
   }
 
+  /**
+   * One Ready. Committed entries are applied before this Ready's new entries are fsync'd: they
+   * are already on a quorum's disks, so their clients need not wait for the next fsync (etcd
+   * does the same). Messages still go out only after the fsync.
+   */
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.noteSoftState(rd.softState.lead);
     if (rd.hardState) this.term = rd.hardState.term;
@@ -306,9 +315,9 @@ export class RaftMember implements Proposer {
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
     if (rd.mustSync || rd.entries.length > 0 || rd.hardState) await this.storage.persist();
     if (rd.messages.length > 0) this.transport.send(rd.messages);
-    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
     this.campaignIfAlone();
     for (const rs of rd.readStates) this.confirmRead(Buffer.from(rs.requestCtx).toString('latin1'), rs.index);
     this.serveReads();
