@@ -20,6 +20,9 @@ import { goJsonKind, normaliseFieldNames } from './json-body.js';
 
 export type Json = Record<string, unknown>;
 
+/** After a stream ends, how long a client may go on sending its request body. */
+const UNFINISHED_BODY_GRACE_MS = 1_000;
+
 /** The headers etcd's gateway sends on a stream (CORS as on every gateway answer). */
 const STREAM_HEADERS = {
   'content-type': 'application/json',
@@ -36,6 +39,7 @@ export class GatewayStream {
   private readonly closeListeners: Array<() => void> = [];
 
   constructor(
+    private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     readonly maxBufferedBytes: number,
   ) {
@@ -92,8 +96,8 @@ export class GatewayStream {
       const body = JSON.stringify({ error: message, message, code });
       this.headSent = true;
       this.res.writeHead(status, { ...STREAM_HEADERS, 'content-length': Buffer.byteLength(body) });
-      this.res.end(body);
       this.ended = true;
+      this.res.end(body, () => this.dropUnfinishedRequest());
       return;
     }
     this.end();
@@ -103,7 +107,17 @@ export class GatewayStream {
     if (this.ended) return;
     this.head();
     this.ended = true;
-    this.res.end();
+    this.res.end(() => this.dropUnfinishedRequest());
+  }
+
+  /** A client still sending its body would keep the connection (and a closing server) busy:
+   * read and drop the rest for a moment (so the client can read the answer), then cut it. */
+  private dropUnfinishedRequest(): void {
+    if (this.req.complete) return;
+    this.req.resume();
+    setTimeout(() => {
+      if (!this.req.complete) this.req.socket.destroy();
+    }, UNFINISHED_BODY_GRACE_MS).unref();
   }
 
   private head(): void {
@@ -191,6 +205,10 @@ export class JsonValueReader {
   private complete(endIndex: number): void {
     const text = this.buf.slice(this.start, endIndex + 1);
     this.start = -1;
+    if (text.length > this.maxValueBytes) {
+      this.fail(new CairnError('RequestTooLarge'));
+      return;
+    }
     let v: unknown;
     try {
       v = JSON.parse(text);

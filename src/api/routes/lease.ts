@@ -93,7 +93,7 @@ export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteO
 
 function keepAliveStream(req: FastifyRequest, reply: FastifyReply, opts: LeaseRouteOptions): void {
   reply.hijack();
-  const stream = new GatewayStream(reply.raw, MAX_KEEPALIVE_BUFFERED_BYTES);
+  const stream = new GatewayStream(req.raw, reply.raw, MAX_KEEPALIVE_BUFFERED_BYTES);
   opts.streams.add(stream);
   stream.onClose(() => opts.streams.delete(stream));
   const queue: Json[] = [];

@@ -193,7 +193,7 @@ export async function watchGatewayRoutes(app: FastifyInstance, opts: WatchRouteO
 
 function watchStream(req: FastifyRequest, reply: FastifyReply, opts: WatchRouteOptions): void {
   reply.hijack();
-  const stream = new GatewayStream(reply.raw, opts.limits.maxBufferedBytes);
+  const stream = new GatewayStream(req.raw, reply.raw, opts.limits.maxBufferedBytes);
   opts.streams.add(stream);
   stream.onClose(() => opts.streams.delete(stream));
   const session = new GatewayWatchSession(opts.server, stream, opts.limits);
