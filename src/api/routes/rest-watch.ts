@@ -86,6 +86,19 @@ function spanOfRequest(req: FastifyRequest, q: Query): { key: Uint8Array; rangeE
   return { key, rangeEnd: EMPTY };
 }
 
+/** An event's `data:` text per (encoding, prev_kv): encoded once, shared by every watcher of
+ * its key (events are shared objects for one publication, so the cache dies with them). */
+const dataCache = new WeakMap<Event, Map<string, string>>();
+
+function eventData(e: Event, prevKv: boolean, enc: Encoding): string {
+  const variant = prevKv ? `${enc}+prev` : enc;
+  let byVariant = dataCache.get(e);
+  if (!byVariant) dataCache.set(e, (byVariant = new Map()));
+  let text = byVariant.get(variant);
+  if (text === undefined) byVariant.set(variant, (text = JSON.stringify(eventJson(e, prevKv, enc))));
+  return text;
+}
+
 function eventJson(e: Event, prevKv: boolean, enc: Encoding): Record<string, unknown> {
   const kv: Record<string, unknown> = e.type === 'PUT'
     ? { type: 'put', ...kvJson(e.kv, enc) }
@@ -129,7 +142,7 @@ class SseSession implements WatchSink {
       if (rev === this.skipRevision && k < this.skipCount) continue;
       const last = i + 1 === events.length || events[i + 1].kv.modRevision !== rev;
       const id = last ? rev.toString() : `${rev}.${k}`;
-      out += `id: ${id}\nevent: ${e.type === 'PUT' ? 'put' : 'delete'}\ndata: ${JSON.stringify(eventJson(e, w.prevKv, this.enc))}\n\n`;
+      out += `id: ${id}\nevent: ${e.type === 'PUT' ? 'put' : 'delete'}\ndata: ${eventData(e, w.prevKv, this.enc)}\n\n`;
     }
     if (out === '') return;
     this.write(out);
