@@ -75,11 +75,13 @@ export class ClusterService {
     const m = this.members.get(id);
     if (!m) throw new CairnError('MemberNotFound');
     if (!m.isLearner) throw new CairnError('MemberNotLearner');
+    // Only the leader knows how far the learner got; a follower lets the change through the log
+    // (etcd forwards the request to the leader instead; Cairn's forwarding is the log itself).
     const status = this.member.status();
-    if (status.lead !== status.id) throw new CairnError('NotLeader');
-    const leaderLast = status.lastIndex;
-    const progress = status.progress.get(id);
-    if (!progress || progress.match < leaderLast * LEARNER_READY_FRACTION) throw new CairnError('LearnerNotReady');
+    if (status.lead === status.id) {
+      const progress = status.progress.get(id);
+      if (!progress || progress.match < status.lastIndex * LEARNER_READY_FRACTION) throw new CairnError('LearnerNotReady');
+    }
     return this.member.changeMembership('promote', m);
   }
 

@@ -55,6 +55,8 @@ export function goJsonKind(v: unknown): string {
 }
 
 const LOWER_CAMEL = /^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/;
+/** Proto field names that are camelCase themselves (etcdserverpb's Member and friends). */
+const CANONICAL_CAMEL = new Set(['peerURLs', 'clientURLs', 'isLearner', 'targetID', 'hashRevision']);
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
@@ -69,7 +71,7 @@ export function normaliseFieldNames(v: unknown): unknown {
   for (const k of Object.keys(src)) {
     const val = src[k];
     const nested = val !== null && typeof val === 'object' ? normaliseFieldNames(val) : val;
-    if (LOWER_CAMEL.test(k)) {
+    if (LOWER_CAMEL.test(k) && !CANONICAL_CAMEL.has(k)) {
       const s = snake(k);
       if (!(s in src)) out[s] = nested;
     } else {

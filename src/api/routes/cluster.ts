@@ -4,6 +4,7 @@
  * Member IDs are uint64: JSON strings out, number or string in.
  */
 import type { FastifyInstance } from 'fastify';
+import { CairnError } from '../../errors/errors.js';
 import type { CairnServer } from '../../server/cairn-server.js';
 import type { Member } from '../../server/membership.js';
 import { CAIRN_VERSION } from '../../server/cairn-server.js';
@@ -11,7 +12,7 @@ import { boolIn, headerOut, int64In, type Json } from '../gateway/kv-codec.js';
 import { boolField, int64Field } from '../gateway/schemas.js';
 
 const tags = ['cluster (etcd gateway)'];
-const uint64 = (d: string) => ({ ...int64Field(d), 'x-go-type': 'uint64' });
+const uint64 = (d: string) => ({ ...int64Field(d), pattern: '^[0-9]+$', 'x-go-type': 'uint64' });
 const urlList = { type: ['array', 'null'], items: { type: 'string' }, 'x-go-type': '[]string' };
 const obj = (properties: Record<string, unknown>) => ({ type: ['object', 'null'], properties });
 const anyOut = { 200: { type: 'object', additionalProperties: true } };
@@ -30,10 +31,14 @@ function clusterHeader(server: CairnServer): Json {
   return h;
 }
 
-const idOf = (b: unknown): bigint => {
-  const id = int64In((b as Json | null)?.ID);
-  return id < 0n ? id + (1n << 64n) : id;
-};
+/** A uint64 member ID, given as a JSON number or string. */
+function uint64In(v: unknown): bigint {
+  if (v === undefined || v === null) return 0n;
+  const n = BigInt(v as string | number);
+  if (n < 0n || n >= 1n << 64n) throw new CairnError('BadRequest', `json: cannot unmarshal number ${String(v)} into Go value of type uint64`);
+  return n;
+}
+const idOf = (b: unknown): bigint => uint64In((b as Json | null)?.ID);
 const urlsOf = (b: unknown): string[] => (((b as Json | null)?.peerURLs as string[] | null) ?? []);
 
 export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server: CairnServer }): Promise<void> {
@@ -75,8 +80,7 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
   app.post('/maintenance/transfer-leadership', {
     schema: { tags: ['maintenance (etcd gateway)'], summary: 'Move leadership to another voter (etcdctl move-leader)', body: obj({ targetID: uint64('Target member ID.') }), response: anyOut },
   }, async (req) => {
-    const raw = int64In((req.body as Json | null)?.targetID);
-    await server.moveLeader(raw < 0n ? raw + (1n << 64n) : raw);
+    await server.moveLeader(uint64In((req.body as Json | null)?.targetID));
     return { header: headerOut(server.header()) };
   });
 
