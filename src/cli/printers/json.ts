@@ -99,24 +99,15 @@ export class JsonPrinter extends Printer {
     });
   }
   override leases(r: T.LeaseLeasesResponse): void {
-    this.print({ ...headerFields(r.header), leases: r.leases.length ? r.leases.map((l) => ({ id: l.id })) : null });
+    // clientv3 builds this list itself: an empty one is [], not null.
+    this.print({ ...headerFields(r.header), leases: r.leases.map((l) => ({ id: l.id })) });
   }
 
   override memberAdd(r: T.MemberAddResponse): void { this.print(members(r.header, r.members, { member: member(r.member) })); }
   override memberRemove(_id: bigint, r: T.MemberRemoveResponse): void { this.print(members(r.header, r.members)); }
   override memberUpdate(_id: bigint, r: T.MemberUpdateResponse): void { this.print(members(r.header, r.members)); }
   override memberPromote(_id: bigint, r: T.MemberPromoteResponse): void { this.print(members(r.header, r.members)); }
-  override memberList(r: T.MemberListResponse): void {
-    if (!this.options.hex) { this.print(members(r.header, r.members)); return; }
-    // etcdctl --hex prints member and cluster IDs as hex strings in member list.
-    const h = header(r.header);
-    if (h) {
-      if (h.cluster_id !== undefined) h.cluster_id = asUint64(r.header.clusterId).toString(16);
-      if (h.member_id !== undefined) h.member_id = asUint64(r.header.memberId).toString(16);
-    }
-    const ms = r.members.map((m) => ({ ...member(m), ID: asUint64(m.id).toString(16) }));
-    this.print(omit({ header: h, members: ms }));
-  }
+  override memberList(r: T.MemberListResponse): void { this.print(members(r.header, r.members)); }
 
   override endpointHealth(hs: EpHealth[]): void {
     // health and took are always written; error only when set (`json:"error,omitempty"`).
