@@ -200,8 +200,12 @@ export class WatchHub {
     if (g.size === 0) this.groups.delete(w.nextRevision);
   }
 
-  /** The proposer's listener: events of one applied batch, in revision order. */
-  private publish(events: Event[], revision: bigint): void {
+  /** The proposer's listener: events of one applied batch, in revision order. The batch's
+   * revision is its last event's (a larger announced revision must not make synced watchers
+   * skip the next batch). */
+  private publish(events: Event[], _announced: bigint): void {
+    if (events.length === 0) return;
+    const revision = events[events.length - 1].kv.modRevision;
     const perWatcher = new Map<Watcher, Event[]>();
     for (const e of events) {
       this.synced.forEachMatch(e.kv.key, (w) => {
