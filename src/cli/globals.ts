@@ -41,7 +41,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The raw text of one global option: the flag if given, else CAIRNCTL_*, else ETCDCTL_*. */
 function raw(name: string, flags: Record<string, unknown>, env: Env): string | boolean | undefined {
   const f = flags[name];
-  if (f !== undefined && f !== null) return Array.isArray(f) ? String(f[f.length - 1]) : (f as string | boolean);
+  // A repeated flag: the last one wins, except --endpoints, a list that accumulates (pflag's StringSlice).
+  if (Array.isArray(f)) return name === 'endpoints' ? f.map(String).join(',') : (f[f.length - 1] as string | boolean);
+  if (f !== undefined && f !== null) return f as string | boolean;
   const suffix = globalFlagEnv[name];
   return env[`CAIRNCTL_${suffix}`] ?? env[`ETCDCTL_${suffix}`];
 }

@@ -55,7 +55,7 @@ export function buildParser(select: Select): Argv {
     .usage('A simple command line client for Cairn (and etcd) over HTTP.\n\nUsage: $0 <command> [options]')
     .parserConfiguration({
       'parse-numbers': false, 'parse-positional-numbers': false, 'dot-notation': false,
-      'populate--': true, 'boolean-negation': false, 'duplicate-arguments-array': false,
+      'populate--': true, 'boolean-negation': false, 'duplicate-arguments-array': true,
     })
     .strictOptions()
     .exitProcess(false)

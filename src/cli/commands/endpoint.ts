@@ -62,7 +62,9 @@ async function healthOf(ctx: CommandContext, ep: string): Promise<EpHealth> {
 
 async function health(ctx: CommandContext, argv: Args): Promise<void> {
   const eps = await targetEndpoints(ctx, argv);
-  const list = await Promise.all(eps.map((ep) => healthOf(ctx, ep)));
+  // Listed in the order the answers come, as etcdctl does.
+  const list: EpHealth[] = [];
+  await Promise.all(eps.map(async (ep) => { list.push(await healthOf(ctx, ep)); }));
   ctx.printer.endpointHealth(list);
   if (list.some((h) => !h.health)) throw new CliExit(ExitCode.Error, 'unhealthy cluster');
 }
