@@ -23,6 +23,8 @@ import { restLeaseRoutes } from './routes/rest-lease.js';
 import { DEFAULT_SSE_LIMITS, restWatchRoutes, type SseLimits } from './routes/rest-watch.js';
 import { DEFAULT_WATCH_STREAM_LIMITS, watchGatewayRoutes, type WatchStreamLimits } from './routes/watch.js';
 import { restKvRoutes } from './routes/rest-kv.js';
+import { lockGatewayRoutes } from './routes/lock.js';
+import { electionGatewayRoutes } from './routes/election.js';
 import { PACKAGE_VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -123,6 +125,8 @@ async function gatewayPlugin(
   await app.register(leaseGatewayRoutes, { server, streams, maxStreamValueBytes: gatewayBodyLimitBytes(o.maxRequestBytes) });
   const limits = { ...DEFAULT_WATCH_STREAM_LIMITS, maxRequestBytes: o.maxRequestBytes, ...o.watchStreams };
   await app.register(watchGatewayRoutes, { server, streams, limits });
+  await app.register(lockGatewayRoutes, { server });
+  await app.register(electionGatewayRoutes, { server, streams });
 }
 
 /**

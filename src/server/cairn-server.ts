@@ -28,6 +28,8 @@ import { ClusterService } from './cluster-service.js';
 import type { WalStorage } from './raft-storage.js';
 import type { WatchHub } from '../watch/hub.js';
 import { checkRequestSize } from './request-size.js';
+import { LockService } from './concurrency/lock-service.js';
+import { ElectionService } from './concurrency/election-service.js';
 
 export interface ResponseHeader {
   clusterId: bigint;
@@ -81,6 +83,9 @@ export class CairnServer {
   leases!: LeaseService;
   /** Every watcher of this member (see watch/hub.ts). */
   watchHub!: WatchHub;
+  /** etcd's v3lock and v3election services, on this member's txn, range and watch hub. */
+  readonly locks: LockService = new LockService(this);
+  readonly elections: ElectionService = new ElectionService(this);
   private readonly eventListeners = new Set<(events: Event[], revision: bigint) => void>();
   private closed = false;
 

@@ -314,6 +314,101 @@ export const LEASE_WATCH_SCHEMAS = [
   WatchRequestSchema, WatchResponseSchema,
 ] as const;
 
+// ---- lock and election (etcd's v3lock and v3election services) ----
+
+export const LockRequestSchema = {
+  $id: 'LockRequest',
+  type: ['object', 'null'],
+  properties: {
+    name: bytesField('Name of the lock; contenders put their keys under `name/`.'),
+    lease: int64Field('Lease the lock key is attached to (it is released when the lease ends); 0: a 60 s lease of the server\'s own.'),
+  },
+} as const;
+
+export const LockResponseSchema = {
+  $id: 'LockResponse',
+  type: 'object',
+  properties: { header, key: { ...bytesOut, description: 'The key that holds the lock (`name/<lease in hex>`); pass it to unlock.' } },
+} as const;
+
+export const UnlockRequestSchema = {
+  $id: 'UnlockRequest',
+  type: ['object', 'null'],
+  properties: { key: bytesField('The key that lock returned.') },
+} as const;
+
+export const HeaderOnlyResponseSchema = {
+  $id: 'HeaderOnlyResponse',
+  type: 'object',
+  properties: { header },
+} as const;
+
+const leaderKeyFields = {
+  name: bytesField('Election name.'),
+  key: bytesField('The leader\'s key (`name/<lease in hex>`).'),
+  rev: int64Field('Create revision of the leader\'s key.'),
+  lease: int64Field('Lease of the leader\'s key.'),
+};
+
+export const LeaderKeySchema = {
+  $id: 'LeaderKey',
+  type: ['object', 'null'],
+  'x-go-type': 'v3electionpb.LeaderKey',
+  properties: leaderKeyFields,
+} as const;
+
+export const CampaignRequestSchema = {
+  $id: 'CampaignRequest',
+  type: ['object', 'null'],
+  properties: {
+    name: bytesField('Election name.'),
+    lease: int64Field('Lease of the candidate\'s key; 0: a 60 s lease of the server\'s own.'),
+    value: bytesField('The value proclaimed on election.'),
+  },
+} as const;
+
+export const CampaignResponseSchema = {
+  $id: 'CampaignResponse',
+  type: 'object',
+  properties: {
+    header,
+    leader: {
+      type: 'object',
+      properties: { name: bytesOut, key: bytesOut, rev: int64Out, lease: int64Out },
+    },
+  },
+} as const;
+
+export const ProclaimRequestSchema = {
+  $id: 'ProclaimRequest',
+  type: ['object', 'null'],
+  properties: { leader: { $ref: 'LeaderKey#' }, value: bytesField('The new value.') },
+} as const;
+
+export const ResignRequestSchema = {
+  $id: 'ResignRequest',
+  type: ['object', 'null'],
+  properties: { leader: { $ref: 'LeaderKey#' } },
+} as const;
+
+export const LeaderRequestSchema = {
+  $id: 'LeaderRequest',
+  type: ['object', 'null'],
+  properties: { name: bytesField('Election name.') },
+} as const;
+
+export const LeaderResponseSchema = {
+  $id: 'LeaderResponse',
+  type: 'object',
+  properties: { header, kv: { $ref: 'KeyValue#' } },
+} as const;
+
+export const CONCURRENCY_SCHEMAS = [
+  LockRequestSchema, LockResponseSchema, UnlockRequestSchema, HeaderOnlyResponseSchema, LeaderKeySchema,
+  CampaignRequestSchema, CampaignResponseSchema, ProclaimRequestSchema, ResignRequestSchema, LeaderRequestSchema,
+  LeaderResponseSchema,
+] as const;
+
 /** Every shared schema, in an order where references resolve. */
 export const GATEWAY_SCHEMAS = [
   ResponseHeaderSchema, KeyValueSchema, ErrorSchema,
@@ -322,4 +417,5 @@ export const GATEWAY_SCHEMAS = [
   RangeResponseSchema, PutResponseSchema, DeleteRangeResponseSchema, ResponseOpSchema, TxnResponseSchema,
   CompactionResponseSchema,
   ...LEASE_WATCH_SCHEMAS,
+  ...CONCURRENCY_SCHEMAS,
 ] as const;
