@@ -75,8 +75,11 @@ export class LeaseService {
     this.timers = { ...DEFAULT_LEASE_TIMERS, ...timers };
   }
 
-  /** Becomes the primary: extends every lease by `extendMs` and starts the timers. */
+  /** Becomes the primary: extends every lease by `extendMs` and starts the timers. Called on
+   * every leadership gain; a repeated call restarts the timers rather than doubling them. */
   startPrimary(extendMs: number): void {
+    clearInterval(this.expiryTimer);
+    clearInterval(this.checkpointTimer);
     this.lessor.promote(extendMs);
     this.expiryTimer = setInterval(() => this.expireSome(), this.timers.expiryCheckIntervalMs);
     this.checkpointTimer = setInterval(() => this.checkpointSome(), this.timers.checkpointCheckIntervalMs);
@@ -84,9 +87,11 @@ export class LeaseService {
     this.checkpointTimer.unref();
   }
 
+  /** No longer the primary (or stopping): leases stop expiring here until the next promotion. */
   stop(): void {
     clearInterval(this.expiryTimer);
     clearInterval(this.checkpointTimer);
+    this.expiryTimer = this.checkpointTimer = undefined;
     this.lessor.demote();
   }
 
