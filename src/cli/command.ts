@@ -19,6 +19,12 @@ export type Register = (y: Argv, select: Select) => Argv;
  * global TLS flag `--key`); their usage line names the arguments instead.
  */
 export function positionals(argv: Args, commandDepth: number): string[] {
+  // After `--` every word is an argument even if it starts with '-' (`put k -- -v`), as in cobra.
+  return [...positionalsBeforeDashDash(argv, commandDepth), ...afterDashDash(argv)];
+}
+
+/** The arguments before `--` only (`watch` gives the words after `--` another meaning). */
+export function positionalsBeforeDashDash(argv: Args, commandDepth: number): string[] {
   return argv._.slice(commandDepth).map(String);
 }
 

@@ -17,7 +17,6 @@ import { prefixRangeEnd } from '../printers/simple.js';
 import { group } from './group.js';
 
 const hdr = (r: unknown): { header: ReturnType<typeof codec.header> } => codec.headerOnly(r);
-const b64s = (s: string): string => codec.b64(Buffer.from(s));
 
 /** A password from stdin: prompted twice on a terminal, else the first word of one line. */
 async function readPassword(ctx: CommandContext, user: string, interactive: boolean): Promise<string> {

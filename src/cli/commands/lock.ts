@@ -6,7 +6,7 @@
  *
  * Must never: leave a lock or leadership held after returning (unlock/resign, then revoke).
  */
-import { afterDashDash, flagBool, flagString, positionals, usage, type Args, type Register } from '../command.js';
+import { flagBool, flagString, positionals, usage, type Args, type Register } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { CliExit, ExitCode, badArgs } from '../exit.js';
 import * as codec from '../gateway/codec.js';
@@ -42,7 +42,7 @@ async function blockingCall(ctx: CommandContext, path: string, body: unknown, st
 }
 
 async function runLock(ctx: CommandContext, argv: Args): Promise<void> {
-  const args = [...positionals(argv, 1), ...afterDashDash(argv)];
+  const args = positionals(argv, 1);
   if (args.length === 0) throw badArgs('lock takes a lock name argument and an optional command to execute');
   const ttl = BigInt(flagString(argv, 'ttl', '10'));
   const stop = interruption(ctx);

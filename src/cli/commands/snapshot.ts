@@ -58,7 +58,7 @@ async function status(ctx: CommandContext, argv: Args): Promise<void> {
   ctx.printer.dbStatus(await format.status(args[0]));
 }
 
-async function restore(ctx: CommandContext, argv: Args): Promise<void> {
+async function restore(argv: Args): Promise<void> {
   const args = positionals(argv, 2);
   if (args.length !== 1) throw badArgs('snapshot restore requires exactly one argument');
   const format = await detectFormat(args[0]);
@@ -87,4 +87,4 @@ export const registerSnapshot: Register = (y, select) => group(y, select, 'snaps
     .option('initial-cluster-token', { type: 'string', default: 'etcd-cluster', describe: 'Initial cluster token for the etcd cluster during restore bootstrap' })
     .option('initial-advertise-peer-urls', { type: 'string', default: 'http://localhost:2380', describe: 'List of this member\'s peer URLs to advertise to the rest of the cluster' })
     .option('skip-hash-check', { type: 'boolean', default: false, describe: 'Ignore snapshot integrity hash value (required if copied from data directory)' })),
-  (a) => select(a as Args, (ctx) => restore(ctx, a as Args))));
+  (a) => select(a as Args, () => restore(a as Args))));

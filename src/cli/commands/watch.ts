@@ -9,7 +9,7 @@
  */
 import type { Argv } from 'yargs';
 import { argify } from '../argify.js';
-import { afterDashDash, flagBool, flagString, positionals, usage, type Args, type Register } from '../command.js';
+import { afterDashDash, flagBool, flagString, positionalsBeforeDashDash, usage, type Args, type Register } from '../command.js';
 import { lineReader, type CommandContext } from '../context.js';
 import { CliExit, ExitCode, badArgs } from '../exit.js';
 import { b64, rangeResponse, watchResponse } from '../gateway/codec.js';
@@ -126,7 +126,7 @@ async function runWatch(ctx: CommandContext, argv: Args): Promise<void> {
   }
   if (flagBool(argv, 'interactive')) return runInteractive(ctx, argv);
   const dashDash = ctx.rawArgs.includes('--') ? afterDashDash(argv) : null;
-  const spec = specOf(watchArgs(positionals(argv, 1), dashDash, env), argv);
+  const spec = specOf(watchArgs(positionalsBeforeDashDash(argv, 1), dashDash, env), argv);
   const stop = interruption(ctx);
   const interrupted = await printWatch(ctx, spec, dashDash ?? [], stop.signal);
   if (!interrupted) throw new CliExit(ExitCode.Interrupted, 'watch is canceled by the server');
