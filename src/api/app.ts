@@ -25,6 +25,7 @@ import { DEFAULT_WATCH_STREAM_LIMITS, watchGatewayRoutes, type WatchStreamLimits
 import { restKvRoutes } from './routes/rest-kv.js';
 import { lockGatewayRoutes } from './routes/lock.js';
 import { electionGatewayRoutes } from './routes/election.js';
+import { restLockRoutes } from './routes/rest-lock.js';
 import { PACKAGE_VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -95,6 +96,7 @@ export async function buildApp(server: CairnServer, opts: AppOptions): Promise<F
   await app.register(restKvRoutes, { server });
   await app.register(restWatchRoutes, { server, streams, limits: { ...DEFAULT_SSE_LIMITS, ...opts.sse } });
   await app.register(restLeaseRoutes, { server });
+  await app.register(restLockRoutes, { server, streams, limits: { ...DEFAULT_SSE_LIMITS, ...opts.sse } });
   await app.register(healthRoutes, { server });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   installNotFound(app);
