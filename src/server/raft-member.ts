@@ -316,7 +316,8 @@ export class RaftMember implements Proposer {
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
-    if (rd.mustSync || rd.entries.length > 0 || rd.hardState) await this.storage.persist();
+    // A commit-only change needs no fsync (etcd's MustSync): it rides along with the next one.
+    if (rd.mustSync) await this.storage.persist();
     if (rd.messages.length > 0) this.transport.send(rd.messages);
     this.campaignIfAlone();
     for (const rs of rd.readStates) this.confirmRead(Buffer.from(rs.requestCtx).toString('latin1'), rs.index);
