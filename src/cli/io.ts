@@ -20,6 +20,11 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Resolves when SIGINT/SIGTERM asks a long-running command (watch, lock, keep-alive) to stop. */
   interrupted: Promise<void>;
+  /**
+   * Called by commands that end cleanly on Ctrl-C (lock and elect release what they hold and
+   * exit 0, as etcdctl); otherwise cairnctl ends by the signal, as etcdctl's watch does.
+   */
+  interruptHandled?(): void;
 }
 
 /** The process io, plus which signal (if any) interrupted the command. */
@@ -37,6 +42,7 @@ export function processIo(): ProcessIo {
   process.once('SIGTERM', onSignal);
   return {
     signal: () => received,
+    interruptHandled: () => { received = null; },
     out: (d) => { process.stdout.write(d); },
     err: (d) => { process.stderr.write(d); },
     stdin: process.stdin,

@@ -91,7 +91,7 @@ describe('lock', () => {
     const second = startCairnctl(server.clientUrl, ['lock', 'lk2', '--', 'echo', 'got it']);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(second.stdout(), '', 'the second locker waits');
-    await first.stop('SIGINT');
+    assert.equal((await first.stop('SIGINT')).code, 0, 'Ctrl-C releases the lock and exits 0, as etcdctl');
     const end = await second.exited;
     assert.equal(end.code, 0);
     assert.equal(second.stdout(), 'got it\n');
@@ -112,7 +112,7 @@ describe('elect', () => {
     const observer = startCairnctl(server.clientUrl, ['elect', '-l', 'el1']);
     await observer.waitFor((o) => o.endsWith('p1\n'));
     assert.equal(observer.stdout(), leader.stdout());
-    await leader.stop('SIGINT');
+    assert.equal((await leader.stop('SIGINT')).code, 0, 'Ctrl-C resigns and exits 0, as etcdctl');
     await observer.stop('SIGINT');
     ok(await ctl(['get', 'el1', '--prefix']), '');
   });

@@ -65,6 +65,7 @@ async function runLock(ctx: CommandContext, argv: Args): Promise<void> {
     ctx.printer.get(held);
     if (!(await holdUntil(stop, session))) throw new CliExit(ExitCode.Error, 'session expired');
     await ctx.call('/v3/lock/unlock', { key: codec.b64(lock.key) });
+    ctx.io.interruptHandled?.();
   } finally {
     await session.close();
   }
@@ -82,6 +83,7 @@ async function campaign(ctx: CommandContext, name: string, proposal: string): Pr
     if (!(await holdUntil(stop, session))) throw new CliExit(ExitCode.Error, 'elect: session expired');
     const leaderJson = { name: codec.b64(leader.name), key: codec.b64(leader.key), rev: leader.rev.toString(), lease: leader.lease.toString() };
     await ctx.call('/v3/election/resign', { leader: leaderJson });
+    ctx.io.interruptHandled?.();
   } finally {
     await session.close();
   }
