@@ -5,14 +5,17 @@
  * ONE write (a txn of deletes, so one revision and one DELETE event per key), and bumps nothing
  * when no key is attached. Grants and checkpoints never bump the revision.
  *
- * Runs of key-space writes go to the store in one `applyBatch` (one LMDB transaction) with the
- * lease table changes made so far written inside it (`inTxn`), so lease state commits with the
- * keys. A batch is cut into several such runs only where order demands it: before a revoke that
- * follows a key-space write (its attached keys must be read after that write), and before a grant
- * of a lease that an earlier write in the run names.
+ * Runs of key-space writes go to the store in one `applyBatch` with the lease table changes made
+ * so far written inside it (`inTxn`). A batch is cut into several such runs only where order
+ * demands it: before a revoke that follows a key-space write (its attached keys must be read
+ * after that write), and before a grant of a lease that an earlier write in the run names. All
+ * runs of one batch execute synchronously inside ONE outer LMDB write transaction (each run is a
+ * child transaction; reads inside see the earlier runs), so the batch, its lease state and its
+ * applied index commit together or not at all: a restart never finds half a batch applied.
  *
  * Must never reorder requests, never read attached keys before the writes that precede the revoke
- * are applied, and never publish events (the proposer does, after the batch is durable).
+ * are applied, never throw inside the outer transaction after a run was applied, and never
+ * publish events (the caller does).
  */
 import { CairnError } from '../errors/errors.js';
 import type { Lessor } from '../lease/lessor.js';
@@ -26,13 +29,18 @@ export interface ApplyBatchOptions {
   inTxn?: () => void;
 }
 
+type StoreResult = { outcomes: WriteOutcome[]; events: Event[] };
+
 /** What the apply step needs of the store (MvccStore has it; tests pass a fake). */
 export interface ApplyStore {
-  applyBatch(writes: WriteRequest[], opts?: ApplyBatchOptions):
-    Promise<{ outcomes: WriteOutcome[]; events: Event[] }> | { outcomes: WriteOutcome[]; events: Event[] };
+  /** Must do its work synchronously (the promise only carries the result). */
+  applyBatch(writes: WriteRequest[], opts?: ApplyBatchOptions): Promise<StoreResult> | StoreResult;
   keysOfLease(lease: bigint): Uint8Array[];
   readonly currentRevision: bigint;
 }
+
+/** Runs `fn` inside one write transaction of the store (identity for stores without one). */
+export type OuterTransaction = <T>(fn: () => T) => T;
 
 type TableChange = { put: LeaseRecord } | { remove: bigint };
 
@@ -55,6 +63,7 @@ class BatchApplier {
   private readonly leaseOutcomeIndexes: number[] = [];
   private pending: PendingWrite[] = [];
   private tableChanges: TableChange[] = [];
+  private readonly runs: Array<{ batch: PendingWrite[]; result: Promise<StoreResult> | StoreResult }> = [];
   private readonly startRevision: bigint;
 
   constructor(
@@ -68,28 +77,32 @@ class BatchApplier {
     this.startRevision = store.currentRevision;
   }
 
-  async run(requests: ServerRequest[]): Promise<AppliedBatch> {
-    for (let i = 0; i < requests.length; i++) {
-      const r = requests[i];
-      if (isLeaseRequest(r)) await this.lease(i, r);
-      else this.pending.push({ index: i, write: r, revoke: false });
-    }
-    await this.flush();
+  async run(requests: ServerRequest[], transaction: OuterTransaction): Promise<AppliedBatch> {
+    transaction(() => {
+      for (let i = 0; i < requests.length; i++) {
+        const r = requests[i];
+        if (isLeaseRequest(r)) this.lease(i, r);
+        else this.pending.push({ index: i, write: r, revoke: false });
+      }
+      // Always at least one run: it records the applied index even for a batch of grants only.
+      if (this.runs.length === 0 || this.pending.length > 0 || this.tableChanges.length > 0) this.flush();
+    });
+    for (const { batch, result } of this.runs) this.collect(batch, await result);
     this.fillLeaseRevisions();
     return { outcomes: this.outcomes as ServerOutcome[], events: this.events };
   }
 
-  private async lease(i: number, r: LeaseRequest): Promise<void> {
+  private lease(i: number, r: LeaseRequest): void {
     if ('leaseGrant' in r) {
       const { id, ttlSec } = r.leaseGrant;
-      if (this.pending.some((p) => !p.revoke && writeNamesLease(p.write, id))) await this.flush();
+      if (this.pending.some((p) => !p.revoke && writeNamesLease(p.write, id))) this.flush();
       this.settle(i, () => {
         const rec = this.lessor.applyGrant(id, ttlSec);
         this.tableChanges.push({ put: rec });
         return { leaseGrant: { id, ttlSec: rec.ttlSec } };
       });
     } else if ('leaseRevoke' in r) {
-      await this.revoke(i, r.leaseRevoke.id);
+      this.revoke(i, r.leaseRevoke.id);
     } else {
       this.settle(i, () => {
         for (const c of r.leaseCheckpoint.checkpoints) {
@@ -101,14 +114,14 @@ class BatchApplier {
     }
   }
 
-  private async revoke(i: number, id: bigint): Promise<void> {
+  private revoke(i: number, id: bigint): void {
     if (!this.lessor.has(id)) {
       this.settle(i, () => { throw new CairnError('LeaseNotFound'); });
       return;
     }
     // Attached keys must be read after every earlier key-space write of the batch. Pending
     // deletes of other revokes do not matter: a key belongs to one lease at a time.
-    if (this.pending.some((p) => !p.revoke)) await this.flush();
+    if (this.pending.some((p) => !p.revoke)) this.flush();
     const keys = this.store.keysOfLease(id);
     this.lessor.applyRevoke(id);
     this.tableChanges.push({ remove: id });
@@ -129,17 +142,28 @@ class BatchApplier {
     this.leaseOutcomeIndexes.push(i);
   }
 
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0 && this.tableChanges.length === 0) return;
+  /** Applies the pending run now (synchronously, inside the outer transaction). */
+  private flush(): void {
     const batch = this.pending;
     const changes = this.tableChanges;
     this.pending = [];
     this.tableChanges = [];
-    const { outcomes, events } = await this.store.applyBatch(batch.map((p) => p.write), {
+    let applied = false;
+    const result = this.store.applyBatch(batch.map((p) => p.write), {
       appliedIndex: this.appliedIndex,
       leaseExists: (id) => this.lessor.has(id),
-      inTxn: () => this.writeTable(changes),
+      inTxn: () => { this.writeTable(changes); applied = true; },
     });
+    if (!applied) {
+      // The store refused the run (storage failure): abort the whole batch rather than commit
+      // the runs around it. The caller treats a failed apply as fatal.
+      void Promise.resolve(result).catch(() => undefined);
+      throw new Error('apply: the store failed a run of the batch; nothing of the batch was committed');
+    }
+    this.runs.push({ batch, result });
+  }
+
+  private collect(batch: PendingWrite[], { outcomes, events }: StoreResult): void {
     for (let j = 0; j < batch.length; j++) {
       const o = outcomes[j];
       const p = batch[j];
@@ -167,11 +191,14 @@ class BatchApplier {
   }
 }
 
+const noOuterTransaction: OuterTransaction = (fn) => fn();
+
 /** Applies one batch of proposed requests in order; see the module comment. */
 export function applyServerBatch(
   store: ApplyStore, lessor: Lessor, table: LeaseTable, requests: ServerRequest[], appliedIndex?: bigint,
+  transaction: OuterTransaction = noOuterTransaction,
 ): Promise<AppliedBatch> {
-  return new BatchApplier(store, lessor, table, appliedIndex, requests.length).run(requests);
+  return new BatchApplier(store, lessor, table, appliedIndex, requests.length).run(requests, transaction);
 }
 
 function opNamesLease(op: RequestOp, id: bigint): boolean {
@@ -190,11 +217,11 @@ function writeNamesLease(w: WriteRequest, id: bigint): boolean {
  * The proposer's apply function: batches may be handed over while an earlier one is still
  * between two of its store transactions, so each waits for the one before (log order).
  */
-export function serialApplier(store: ApplyStore, lessor: Lessor, table: LeaseTable):
+export function serialApplier(store: ApplyStore, lessor: Lessor, table: LeaseTable, transaction?: OuterTransaction):
   (requests: ServerRequest[], appliedIndex: bigint) => Promise<AppliedBatch> {
   let tail: Promise<unknown> = Promise.resolve();
   return (requests, appliedIndex) => {
-    const run = tail.then(() => applyServerBatch(store, lessor, table, requests, appliedIndex));
+    const run = tail.then(() => applyServerBatch(store, lessor, table, requests, appliedIndex, transaction));
     tail = run.catch(() => undefined);
     return run;
   };

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { Lessor, minLeaseTtlSec } from '../lease/lessor.js';
 import type { MvccStore } from '../mvcc/store.js';
+import { WRITE_TXN_FLAGS } from '../mvcc/tables.js';
 import type { Event } from '../mvcc/types.js';
 import { WatchHub, type WatchHubLimits } from '../watch/hub.js';
 import { serialApplier } from './lease-apply.js';
@@ -61,5 +62,7 @@ export function setUpLeasesAndWatches(
     logger: deps.logger,
   }, memberId, opts.leaseTimers);
   const watchHub = new WatchHub(store, deps.onEvents, opts.watchLimits);
-  return { lessor, leases, apply: serialApplier(store, lessor, table), watchHub };
+  // One LMDB write transaction per applied batch, with the store's own flags (its runs nest).
+  const transaction = <T>(fn: () => T): T => store.env.transactionSync(fn, WRITE_TXN_FLAGS) as T;
+  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction), watchHub };
 }

@@ -107,3 +107,38 @@ describe('applying lease requests with key-space writes', () => {
     assert.deepEqual(outcomes.map((o) => o.revision), [start + 1n, start + 2n, start + 2n, start + 3n]);
   });
 });
+
+describe('applying on the real store: one LMDB transaction per batch', () => {
+  it('reads its own earlier runs, persists lease records, and records the applied index even for grants only', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { MvccStore } = await import('../../src/mvcc/store.js');
+    const { WRITE_TXN_FLAGS } = await import('../../src/mvcc/tables.js');
+    const { LmdbLeaseTable } = await import('../../src/server/lease-table-lmdb.js');
+    const dir = mkdtempSync(join(tmpdir(), 'lease-apply-'));
+    let store = MvccStore.open({ dir });
+    try {
+      let outer = 0;
+      const transaction = <T>(fn: () => T): T => { outer++; return store.env.transactionSync(fn, WRITE_TXN_FLAGS) as T; };
+      const lessor = new Lessor({ minTtlSec: 2n, nowMs: () => 0 });
+      const table = new LmdbLeaseTable(store.env);
+      const r1 = await applyServerBatch(store, lessor, table, [grant(9n)], 3n, transaction);
+      assert.equal(r1.outcomes[0].ok, true);
+      assert.equal(store.appliedIndex, 3n);
+      const r2 = await applyServerBatch(store, lessor, table, [put('a', 9n), put('b', 9n), revoke(9n), grant(10n), put('c', 10n)], 4n, transaction);
+      assert.deepEqual(r2.outcomes.map(errKind), ['ok', 'ok', 'ok', 'ok', 'ok']);
+      assert.deepEqual(r2.events.map((e) => `${e.type} ${Buffer.from(e.kv.key)}`), ['PUT a', 'PUT b', 'DELETE a', 'DELETE b', 'PUT c']);
+      assert.equal(outer, 2, 'one outer transaction per batch');
+      assert.equal(store.appliedIndex, 4n);
+      await store.close();
+      store = MvccStore.open({ dir });
+      assert.deepEqual(new LmdbLeaseTable(store.env).loadAll(), [{ id: 10n, ttlSec: 10n, remainingTtlSec: 0n }]);
+      assert.deepEqual(store.keysOfLease(10n).map((k) => Buffer.from(k).toString()), ['c']);
+      assert.equal(store.appliedIndex, 4n);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
