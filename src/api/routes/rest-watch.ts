@@ -107,8 +107,37 @@ function eventJson(e: Event, prevKv: boolean, enc: Encoding): Record<string, unk
   return kv;
 }
 
+/** One timer for every SSE stream of an app (not one per stream: 10,000 idle watchers would
+ * mean 10,000 timers): each sweep writes a comment to the streams idle for a heartbeat. */
+export class HeartbeatSweeper {
+  private readonly sessions = new Set<SseSession>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly heartbeatMs: number) {}
+
+  add(s: SseSession): void {
+    this.sessions.add(s);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.sweep(), Math.max(25, Math.floor(this.heartbeatMs / 2)));
+      this.timer.unref();
+    }
+  }
+
+  delete(s: SseSession): void {
+    this.sessions.delete(s);
+    if (this.sessions.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private sweep(): void {
+    const idleSince = Date.now() - this.heartbeatMs;
+    for (const s of this.sessions) s.beatIfIdleSince(idleSince);
+  }
+}
+
 class SseSession implements WatchSink {
-  private heartbeat: NodeJS.Timeout;
   private lastWriteMs = Date.now();
   private ended = false;
   private drainWaiting = false;
@@ -121,9 +150,9 @@ class SseSession implements WatchSink {
     /** Events of `skipRevision` already seen by the client before it reconnected. */
     private skipRevision: bigint,
     private skipCount: number,
+    private readonly heartbeats: HeartbeatSweeper,
   ) {
-    this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(limits.heartbeatMs / 2)));
-    this.heartbeat.unref();
+    heartbeats.add(this);
     res.on('close', () => this.close());
   }
 
@@ -193,20 +222,20 @@ class SseSession implements WatchSink {
     this.res.write(text);
   }
 
-  private beat(): void {
-    if (Date.now() - this.lastWriteMs >= this.limits.heartbeatMs) this.write(': heartbeat\n\n');
+  beatIfIdleSince(ms: number): void {
+    if (this.lastWriteMs <= ms) this.write(': heartbeat\n\n');
   }
 
   /** Never started (the watch was refused): release the timer only. */
   dispose(): void {
     this.ended = true;
-    clearInterval(this.heartbeat);
+    this.heartbeats.delete(this);
   }
 
   private close(): void {
     if (this.ended) return;
     this.ended = true;
-    clearInterval(this.heartbeat);
+    this.heartbeats.delete(this);
     this.watcher?.cancel();
   }
 }
@@ -242,12 +271,13 @@ export async function restWatchRoutes(app: FastifyInstance, opts: RestWatchOptio
     description: 'Events: created, put, delete (id = revision), progress, compacted, canceled. Resumes after Last-Event-ID.',
     querystring: QUERY_DOC,
   };
-  const handler = (req: FastifyRequest, reply: FastifyReply) => sseWatch(req, reply, opts);
+  const heartbeats = new HeartbeatSweeper(opts.limits.heartbeatMs);
+  const handler = (req: FastifyRequest, reply: FastifyReply) => sseWatch(req, reply, opts, heartbeats);
   app.get('/watch/*', { schema }, handler);
   app.get('/watch', { schema }, handler);
 }
 
-function sseWatch(req: FastifyRequest, reply: FastifyReply, opts: RestWatchOptions): void {
+function sseWatch(req: FastifyRequest, reply: FastifyReply, opts: RestWatchOptions, heartbeats: HeartbeatSweeper): void {
   const q = req.query as Query;
   const span = spanOfRequest(req, q);
   const enc = (q.encoding ?? 'utf8') as Encoding;
@@ -260,7 +290,7 @@ function sseWatch(req: FastifyRequest, reply: FastifyReply, opts: RestWatchOptio
     progressNotify: flag(q, 'progress_notify'),
   };
   const hub = opts.server.watchHub;
-  const session = new SseSession(reply.raw, opts.limits, enc, resume?.revision ?? -1n, resume?.skip ?? 0);
+  const session = new SseSession(reply.raw, opts.limits, enc, resume?.revision ?? -1n, resume?.skip ?? 0, heartbeats);
   try {
     session.watcher = hub.watch(spec, session);
   } catch (e) {
