@@ -55,7 +55,7 @@ export async function electionGatewayRoutes(
     const name = bytesIn(b.name);
     const lease = int64In(b.lease);
     const value = bytesIn(b.value);
-    const signal = clientGoneSignal(req, reply);
+    const signal = clientGoneSignal(reply);
     const r = await serviceCall(() => elections().campaign(name, lease, value, signal));
     return { header: headerOut(r.header), leader: leaderKeyOut(r.leader) };
   });

@@ -40,22 +40,25 @@ export async function serviceCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function concurrencyErrorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+export function concurrencyErrorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (!(err instanceof ServiceFailure)) return sendGatewayError(req, reply, err);
-  if (err.original instanceof WaitAborted || reply.raw.destroyed) return undefined; // nobody to answer
-  if (!(err.original instanceof CairnError)) req.log.error({ err: err.original }, 'lock/election call failed');
+  // A wait aborted because the client left is answered too (into a closed socket) so the
+  // request ends cleanly; it is not a failure worth logging.
+  const unexpected = !(err.original instanceof CairnError || err.original instanceof WaitAborted);
+  if (unexpected) req.log.error({ err: err.original }, 'lock/election call failed');
   return reply.code(500).type('application/json').serializer(JSON.stringify)
     .send(gatewayErrorBody(GrpcCode.Unknown, err.message));
 }
 
 /** Aborts when the client closes its connection before the answer is sent. */
-export function clientGoneSignal(req: FastifyRequest, reply: FastifyReply): AbortSignal {
+export function clientGoneSignal(reply: FastifyReply): AbortSignal {
   const ac = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableFinished) ac.abort();
   };
+  // The response (per request) closes when the connection does; never listen on the socket,
+  // which keep-alive reuses across requests (listeners would pile up).
   reply.raw.once('close', onClose);
-  req.raw.socket?.once('close', onClose);
   return ac.signal;
 }
 
@@ -74,7 +77,7 @@ export async function lockGatewayRoutes(app: FastifyInstance, opts: { server: Ca
     const b = obj(req.body);
     const name = bytesIn(b.name);
     const lease = int64In(b.lease);
-    const signal = clientGoneSignal(req, reply);
+    const signal = clientGoneSignal(reply);
     const r = await serviceCall(() => locks().lock(name, lease, signal));
     return { header: headerOut(r.header), key: encodeBase64(r.key) };
   });

@@ -52,7 +52,8 @@ const leaderJson = (header: ResponseHeader, kv: KeyValue) => ({ ...kvJson(kv, 'u
 export async function restLockRoutes(app: FastifyInstance, opts: RestLockOptions): Promise<void> {
   const { server } = opts;
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof WaitAborted) return undefined; // the client is gone
+    // A lock wait aborted because the client left: answer into the closed socket, log nothing.
+    if (err instanceof WaitAborted) return reply.code(499).send({ error: err.message, code: 1 });
     return sendRestError(req, reply, err);
   });
   const nameParam = { type: 'object', properties: { name: { type: 'string' } } };
@@ -64,7 +65,7 @@ export async function restLockRoutes(app: FastifyInstance, opts: RestLockOptions
     },
   }, async (req, reply) => {
     const lease = leaseParam((req.query as { lease?: string }).lease);
-    const r = await server.locks.lock(nameOf(req), lease, clientGoneSignal(req, reply));
+    const r = await server.locks.lock(nameOf(req), lease, clientGoneSignal(reply));
     return { key: utf8(r.key), revision: r.header.revision.toString() };
   });
 
