@@ -156,3 +156,19 @@ test('a waiter whose client disconnects gives up its place: its key is deleted, 
   for (let i = 0; i < 200 && f.server.locks.waiters > 0; i++) await sleep(5);
   assert.equal(f.server.locks.waiters, 0);
 });
+
+test('waiters are bounded: past maxWaiters a lock call is refused with TooManyRequests, and the place is freed after', async () => {
+  const { LockService } = await import('../../src/server/concurrency/lock-service.js');
+  const locks = new LockService(f.server, { maxWaiters: 1 });
+  const [a, b] = [BigInt(await grant()), BigInt(await grant())];
+  const held = await locks.lock(Buffer.from('bound'), a);
+  const ac = new AbortController();
+  const waiting = locks.lock(Buffer.from('bound'), b, ac.signal);
+  await assert.rejects(locks.lock(Buffer.from('bound'), a), (e: Error) => e.message === 'etcdserver: too many requests');
+  ac.abort();
+  await assert.rejects(waiting, { name: 'WaitAborted' });
+  assert.equal(locks.waiters, 0);
+  await locks.unlock(held.key);
+  const again = await locks.lock(Buffer.from('bound'), b);
+  await locks.unlock(again.key);
+});
