@@ -53,7 +53,8 @@ export interface WatchSink {
 export interface WatchHubLimits {
   /** Watchers on this member; past it, `watch` throws TooManyRequests. */
   maxWatchers: number;
-  /** Events read from history per page of catch-up. */
+  /** Events read from history per page of catch-up (a count: the store pages by events, so
+   * keep it modest, values may be large). */
   catchUpPageEvents: number;
   /** Pages read per event-loop turn before yielding. */
   catchUpPagesPerTurn: number;
@@ -63,7 +64,7 @@ export interface WatchHubLimits {
 
 export const DEFAULT_WATCH_HUB_LIMITS: WatchHubLimits = {
   maxWatchers: 200_000,
-  catchUpPageEvents: 1_000,
+  catchUpPageEvents: 256,
   catchUpPagesPerTurn: 4,
   progressIntervalMs: 10 * 60_000,
 };
