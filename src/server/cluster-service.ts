@@ -66,9 +66,7 @@ export class ClusterService {
     for (const o of this.members.list()) {
       if (o.id !== id && o.peerUrls.some((u) => peerUrls.includes(u))) throw new CairnError('PeerURLExist');
     }
-    // An update re-adds the member with its new URLs: addNode of a present voter changes nothing
-    // in the Raft configuration, and the entry carries the new record to every member's table.
-    return this.member.changeMembership(m.isLearner ? 'addLearner' : 'addNode', { ...m, peerUrls });
+    return this.member.updateMemberUrls(id, peerUrls);
   }
 
   async promote(id: bigint): Promise<Member[]> {
@@ -101,6 +99,7 @@ export class ClusterService {
   transferLeadership(to: bigint): void {
     const s = this.member.status();
     if (s.lead !== s.id) throw new CairnError('NotLeader');
+    if (to === s.id) return; // already the leader: etcd answers this as done
     const target = this.members.get(to);
     if (!target || target.isLearner || to === s.id) throw new CairnError('BadLeaderTransferee');
     this.member.transferLeadership(to);

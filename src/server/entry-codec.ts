@@ -11,7 +11,10 @@ import type { MemberAttributes } from './membership.js';
 
 export const ENTRY_FORMAT_VERSION = 1;
 
-export type LogRequest = ServerRequest | { memberAttrs: MemberAttributes };
+export type LogRequest =
+  | ServerRequest
+  | { memberAttrs: MemberAttributes }
+  | { memberUpdate: { id: bigint; peerUrls: string[] } };
 
 export interface LogEntryData {
   /** Proposer's member id and a sequence: unique across the cluster and across restarts. */

@@ -152,6 +152,12 @@ export class RaftMember implements Proposer {
     return this.proposeLog(req) as Promise<ServerOutcome>;
   }
 
+  /** Changes a member's peer URLs: a normal log entry (the Raft configuration is unchanged). */
+  async updateMemberUrls(id: bigint, peerUrls: string[]): Promise<Member[]> {
+    await this.proposeLog({ memberUpdate: { id, peerUrls } });
+    return this.members.list();
+  }
+
   /** Publishes this member's name and client URLs through the log (as etcd does at start). */
   publishAttributes(name: string, clientUrls: string[]): Promise<unknown> {
     return this.proposeLog({ memberAttrs: { id: this.opts.memberId, name, clientUrls } });
@@ -369,6 +375,16 @@ export class RaftMember implements Proposer {
     const requests: ServerRequest[] = [];
     const owners: string[] = [];
     for (const { id, req } of run) {
+      if ('memberUpdate' in req) {
+        const m = this.members.get(req.memberUpdate.id);
+        if (m) {
+          this.members.upsert({ ...m, peerUrls: req.memberUpdate.peerUrls });
+          if (m.id !== this.opts.memberId && this.transport.hasPeer(m.id)) this.transport.updatePeer(m.id, req.memberUpdate.peerUrls);
+          await this.members.save();
+        }
+        this.resolvePending(id, { ok: true, result: {} as never, revision: this.store.currentRevision });
+        continue;
+      }
       if ('memberAttrs' in req) {
         this.members.setAttributes(req.memberAttrs);
         await this.members.save();

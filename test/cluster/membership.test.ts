@@ -97,6 +97,12 @@ test('add a learner, join it with an empty data dir, promote it, remove another 
   const list = await memberList(url);
   const victimHandle = members.find((m) => m.clientUrl !== url)!;
   const victim = list.find((m) => m.peerURLs[0] === victimHandle.peerUrl)!;
+  const [spare] = await freePorts(1);
+  const upd = await gw(url, '/v3/cluster/member/update', { ID: victim.ID, peerURLs: [`http://127.0.0.1:${spare}`] });
+  assert.equal(upd.status, 200, upd.text);
+  assert.deepEqual((upd.json as { members: MemberJson[] }).members.find((m) => m.ID === victim.ID)?.peerURLs, [`http://127.0.0.1:${spare}`]);
+  await waitFor('the update to reach every member', 10_000, async () =>
+    (await memberList(learner.clientUrl)).find((m) => m.ID === victim.ID)?.peerURLs[0] === `http://127.0.0.1:${spare}` ? true : undefined);
   const rm = await gw(url, '/v3/cluster/member/remove', { ID: victim.ID });
   assert.equal(rm.status, 200, rm.text);
   assert.equal((rm.json as { members: MemberJson[] }).members.length, 3);

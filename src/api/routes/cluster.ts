@@ -84,6 +84,11 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
     return { header: headerOut(server.header()) };
   });
 
+  // No quota alarms are raised yet (see docs/architecture.md): the list is always empty.
+  app.post('/maintenance/alarm', {
+    schema: { tags: ['maintenance (etcd gateway)'], summary: 'List, activate or deactivate alarms', body: obj({ action: { type: ['string', 'integer', 'null'] }, memberID: uint64('Member ID.'), alarm: { type: ['string', 'integer', 'null'] } }), response: anyOut },
+  }, async () => ({ header: headerOut(server.header()) }));
+
   app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async () => {
     const h = server.store.hashKV(0n);
     return { header: headerOut(server.header()), hash: h.hash };
