@@ -244,11 +244,21 @@ export class CairnServer {
   /** etcd's /health: true when this member can serve a linearizable read. */
   async health(): Promise<{ ok: boolean; reason?: string }> {
     if (this.closed) return { ok: false, reason: 'server stopped' };
+    if (this.member && this.member.leader === 0n) return { ok: false, reason: 'etcdserver: no leader' };
+    // A linearizable read point, bounded: a member cut off from its quorum answers false quickly
+    // instead of holding the probe for the whole request timeout.
+    const limitMs = 2 * (this.options.cluster?.electionTimeoutMs ?? 1000);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.proposer.readBarrier();
+      await Promise.race([
+        this.proposer.readBarrier(),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new CairnError('Timeout')), limitMs); }),
+      ]);
       return { ok: true };
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

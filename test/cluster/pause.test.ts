@@ -72,3 +72,27 @@ for (const role of ['leader', 'follower'] as const) {
     }
   });
 }
+
+test('/health is false on a member that cannot reach a quorum, and true again when it can', { timeout: 120_000 }, async (t) => {
+  const members = await startCluster(3);
+  t.after(async () => {
+    for (const m of members) { try { process.kill(m.pid, 'SIGCONT'); } catch { /* gone */ } }
+    await Promise.all(members.map((m) => m.dispose()));
+  });
+  const [alone, a, b] = members;
+  const health = async (m: ServerHandle) => {
+    const r = await gw(m.clientUrl, '/health', undefined, { method: 'GET' });
+    return { status: r.status, body: r.json as { health: string } };
+  };
+  assert.deepEqual((await health(alone)).body, { health: 'true' });
+  process.kill(a.pid, 'SIGSTOP');
+  process.kill(b.pid, 'SIGSTOP');
+  const down = await waitFor('health false without quorum', 30_000, async () => {
+    const h = await health(alone);
+    return h.body.health === 'false' ? h : undefined;
+  });
+  assert.equal(down.status, 503);
+  process.kill(a.pid, 'SIGCONT');
+  process.kill(b.pid, 'SIGCONT');
+  await waitFor('health true with quorum back', 30_000, async () => ((await health(alone)).body.health === 'true' ? true : undefined));
+});
