@@ -8,24 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterLayout } from '../support/cluster.js';
+import { clusterLayout, waitFor } from '../support/cluster.js';
 import { launchMember, type MemberLayout } from '../support/member.js';
 import { b64, freePorts, gw, unb64s, type ServerHandle } from '../support/harness.js';
 
-async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-}
 
 interface MemberJson { ID: string; name?: string; peerURLs: string[]; clientURLs?: string[]; isLearner?: boolean }
 

@@ -5,23 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster } from '../support/cluster.js';
+import { startCluster, waitFor } from '../support/cluster.js';
 import { b64, gw, type ServerHandle } from '../support/harness.js';
 
-async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-}
 
 async function leaderIndex(ms: ServerHandle[]): Promise<number> {
   return waitFor('a leader', 15_000, async () => {

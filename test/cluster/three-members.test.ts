@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster } from '../support/cluster.js';
+import { startCluster, waitFor } from '../support/cluster.js';
 import { b64, gw, unb64s, type ServerHandle } from '../support/harness.js';
 
 async function status(m: ServerHandle): Promise<{ leader: string; raftTerm: string; raftAppliedIndex: string }> {
@@ -19,20 +19,6 @@ async function memberId(m: ServerHandle): Promise<string> {
   return (r.json as { header: { member_id: string } }).header.member_id;
 }
 
-async function waitFor<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-}
 
 async function leaderOf(ms: ServerHandle[]): Promise<ServerHandle> {
   return waitFor('a leader', 15_000, async () => {

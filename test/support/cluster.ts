@@ -57,3 +57,19 @@ export async function startCluster(n: number, opts: ClusterOptions = {}): Promis
   const { layouts } = await clusterLayout(n, opts);
   return Promise.all(layouts.map((l) => launchMember(l, true)));
 }
+
+/** Polls `probe` until it returns a value (not undefined) or the deadline passes; never sleeps blindly. */
+export async function waitFor<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}: ${String(last)}`);
+}
