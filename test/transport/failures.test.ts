@@ -77,6 +77,8 @@ test('under a peer that accepts but never answers, the queue stays bounded and m
     }
     const grownBytes = heapUsedAfterGc(gc) - before;
     const s = t.stats().peers.get(B);
+    // The 300 ms request timeout fires on the event loop's schedule: wait for it with a deadline.
+    for (const until = Date.now() + 10_000; unreachable.length === 0 && Date.now() < until;) await sleep(20);
     assert.ok(unreachable.length >= 1, 'timeout reported as unreachable');
     assert.equal(s?.sentMessages, 0);
     assert.ok((s?.droppedMessages ?? 0) >= sent - maxQueued - 200 * 10, `dropped ${s?.droppedMessages} of ${sent}`);
