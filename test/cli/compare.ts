@@ -19,7 +19,7 @@ export const revisions: Normaliser = (t) => t
 
 /** Lease IDs (hex in simple output, decimal in json and fields). */
 export const leaseIds: Normaliser = (t) => t
-  .replace(/\b[0-9a-f]{16}\b/g, 'LEASEHEX')
+  .replace(/\b[0-9a-f]{12,16}\b/g, 'LEASEHEX')
   .replace(/("(?:ID|id|lease|Lease|PrevLease)"\s*:\s*)\d+/g, '$1N');
 
 /** Timings (`took = 1.2ms`, `"took":"1.2ms"`). */
