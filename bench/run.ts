@@ -5,7 +5,8 @@
  * (dist/bench/*.js other than run.js and kv.js) and prints their `BENCH_RESULT` lines. All
  * results also go to .bench-out/results-<date>.json.
  *
- * Flags: --duration <s> (5), --warmup <s> (1), --only put[,range,txn-cas], --targets
+ * Flags: --members N (1: one member; 3: a cluster of real processes per target),
+ * --duration <s> (5), --warmup <s> (1), --only put[,range,txn-cas], --targets
  * cairn,etcd, --skip-modules, --module-timeout <s> (300).
  *
  * Owns the servers it starts. Must never crash because one target is missing or fails: say so
@@ -18,6 +19,8 @@ import { parseArgs } from 'node:util';
 import { cairnBuilt, cairnEntry, etcdAvailable, etcdVersion, projectRoot, withServers, type ServerScope }
   from '../test/support/harness.js';
 import { runKvSuite } from './kv.js';
+import { startCluster } from '../test/support/cluster.js';
+import type { ServerKind } from '../test/support/member.js';
 import { lastResultLine, moduleExt, runNodeFile } from './lib/child.js';
 import type { LoadResult } from './lib/loadgen.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
@@ -33,6 +36,8 @@ interface Options {
   targets: string[];
   skipModules: boolean;
   moduleTimeoutMs: number;
+  /** 1: a single member per target; 3 (or 5): a cluster of real processes, load on member 1. */
+  members: number;
 }
 
 function options(): Options {
@@ -44,6 +49,7 @@ function options(): Options {
       targets: { type: 'string', default: 'cairn,etcd' },
       'skip-modules': { type: 'boolean', default: false },
       'module-timeout': { type: 'string', default: '300' },
+      members: { type: 'string', default: '1' },
     },
   });
   const seconds = (v: string, name: string): number => {
@@ -58,6 +64,7 @@ function options(): Options {
     targets: values.targets.split(',').filter((s) => s !== ''),
     skipModules: values['skip-modules'],
     moduleTimeoutMs: seconds(values['module-timeout'], 'module-timeout'),
+    members: Math.max(1, Math.floor(Number(values.members)) || 1),
   };
 }
 
@@ -76,8 +83,16 @@ async function benchTarget(target: string, o: Options): Promise<LoadResult[] | {
   }
   try {
     return await withServers(async (scope: ServerScope) => {
-      const server = target === 'cairn' ? await scope.startCairn() : await scope.startEtcd();
-      log(`${target}: pid ${server.pid} at ${server.clientUrl}, data dir ${server.dataDir}`);
+      let server;
+      if (o.members > 1) {
+        const members = await startCluster(o.members, { kind: target as ServerKind });
+        for (const m of members) scope.adopt(m);
+        server = members[0];
+        log(`${target}: ${o.members} members (pids ${members.map((m) => m.pid).join(', ')}); load on ${server.clientUrl}`);
+      } else {
+        server = target === 'cairn' ? await scope.startCairn() : await scope.startEtcd();
+        log(`${target}: pid ${server.pid} at ${server.clientUrl}, data dir ${server.dataDir}`);
+      }
       return runKvSuite(server.clientUrl, { durationMs: o.durationMs, warmupMs: o.warmupMs, only: o.only, cwd: projectRoot, log });
     });
   } catch (e) {
