@@ -15,10 +15,10 @@ import type {
   DeleteRangeRequest, DeleteRangeResult, Event, PutRequest, PutResult, RangeRequest, RangeResult,
   TxnRequest, TxnResult, WriteRequest, WriteResult,
 } from '../mvcc/types.js';
-import { computeClusterId, computeMemberId, memberDir, readIdentity, writeIdentity, type Identity } from './identity.js';
+import { memberDir, type Identity } from './identity.js';
 import { ServerMetrics } from './metrics.js';
 import type { LeaseService } from './lease-service.js';
-import { DEFAULT_ELECTION_TIMEOUT_MS, setUpLeasesAndWatches, type LeaseWatchOptions } from './lease-watch-setup.js';
+import { setUpLeasesAndWatches, type LeaseWatchOptions } from './lease-watch-setup.js';
 import type { BatchApply, Proposer } from './proposer.js';
 import { createPeerServer, PeerTransport, type PeerServer } from '../transport/index.js';
 import { prepareMember, type InitialMember } from './cluster-bootstrap.js';
@@ -297,20 +297,6 @@ export class CairnServer {
   private checkOpen(): void {
     if (this.closed) throw new CairnError('Stopped');
   }
-}
-
-function loadOrCreateIdentity(o: ServerOptions): Identity {
-  const existing = readIdentity(o.dataDir);
-  if (existing) {
-    if (existing.name !== o.name) {
-      o.logger.warn({ dataDirName: existing.name, flagName: o.name }, 'data dir belongs to a member of another name; keeping the data dir identity');
-    }
-    return existing;
-  }
-  const memberId = computeMemberId(o.initialAdvertisePeerUrls, o.initialClusterToken);
-  const identity: Identity = { name: o.name, memberId, clusterId: computeClusterId([memberId]) };
-  writeIdentity(o.dataDir, identity);
-  return identity;
 }
 
 export function hex(id: bigint): string {

@@ -7,7 +7,6 @@
  *
  * Must never start a member whose data dir belongs to another cluster, or overwrite a log.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { encodeConfChange, type Entry } from '../raft/index.js';
 import { fetchClusterMembers, resolveLimits } from '../transport/index.js';
@@ -100,4 +99,3 @@ async function joinExistingCluster(o: ClusterStartOptions, dir: string, logger: 
   return { identity, members, storage, fresh: true };
 }
 
-export { join };

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { CairnError } from '../errors/errors.js';
 import type { MvccStore } from '../mvcc/store.js';
 import {
-  RawNode, decodeConfChange, encodeConfChange, isRaftError, seededRandom,
+  RawNode, decodeConfChange, isRaftError, seededRandom,
   type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Status,
 } from '../raft/index.js';
 import type { PeerTransport } from '../transport/index.js';
@@ -545,4 +545,3 @@ export class RaftMember implements Proposer {
   }
 }
 
-export { encodeConfChange };
