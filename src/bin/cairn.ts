@@ -72,6 +72,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         electionTimeoutMs: config.electionTimeoutMs,
         snapshotCount: config.snapshotCount,
+        snapshotCatchUpEntries: config.snapshotCatchUpEntries,
       },
       onFatal: (reason) => {
         fatalReason = reason;

@@ -109,6 +109,7 @@ function buildMember(r: Resolved) {
     dataDir: r.optional('data-dir') ?? `${name}.etcd`,
     walDir: r.optional('wal-dir'),
     snapshotCount: parseInteger(r.entry('snapshot-count'), { min: 1, unit: 'committed transactions' }),
+    snapshotCatchUpEntries: parseInteger(r.entry('experimental-snapshot-catchup-entries'), { min: 1, unit: 'entries' }),
     maxSnapshots: parseInteger(r.entry('max-snapshots'), { min: 0, unit: 'files, 0 = unlimited' }),
     maxWals: parseInteger(r.entry('max-wals'), { min: 0, unit: 'files, 0 = unlimited' }),
     heartbeatIntervalMs: parseInteger(r.entry('heartbeat-interval'), { min: 1, unit: 'milliseconds' }),

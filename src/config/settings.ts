@@ -43,6 +43,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   value('data-dir', 'Member', '', 'Path to the data directory.', '${name}.etcd'),
   value('wal-dir', 'Member', '', 'Path to the dedicated wal directory.'),
   value('snapshot-count', 'Member', D.snapshotCount, 'Number of committed transactions to trigger a snapshot to disk.'),
+  value('experimental-snapshot-catchup-entries', 'Member', D.snapshotCatchUpEntries, 'Number of entries for a slow follower to catch-up after compacting the raft storage entries.'),
   value('max-snapshots', 'Member', D.maxSnapshots, 'Maximum number of snapshot files to retain (0 is unlimited).'),
   value('max-wals', 'Member', D.maxWals, 'Maximum number of wal files to retain (0 is unlimited).'),
   value('heartbeat-interval', 'Member', D.heartbeatIntervalMs, 'Time (in milliseconds) of a heartbeat interval.'),

@@ -63,6 +63,8 @@ export interface Config {
   readonly walDir: string | null;
   /** Applied entries between two raft snapshots. */
   readonly snapshotCount: number;
+  /** Log entries kept behind a raft snapshot so a slow follower catches up from the log (etcd 3.5's flag). */
+  readonly snapshotCatchUpEntries: number;
   /** Snapshot files kept; 0 = unlimited. */
   readonly maxSnapshots: number;
   /** WAL files kept; 0 = unlimited. */
@@ -140,6 +142,7 @@ export const DEFAULTS = Object.freeze({
   name: 'default',
   walDir: null,
   snapshotCount: 10_000,
+  snapshotCatchUpEntries: 5_000,
   maxSnapshots: 5,
   maxWals: 5,
   heartbeatIntervalMs: 100,

@@ -110,6 +110,7 @@ export const ERRORS = {
   TimeoutDueToConnectionLost: [C.Unavailable, 'etcdserver: request timed out, possibly due to connection lost'],
   Unhealthy: [C.Unavailable, 'etcdserver: unhealthy cluster'],
   Corrupt: [C.DataLoss, 'etcdserver: corrupt cluster'],
+  StoreSwapping: [C.Unavailable, 'etcdserver: the store is being replaced (snapshot install or defragment); retry'],
   NotSupportedForLearner: [C.Unavailable, 'etcdserver: rpc not supported for learner'],
   BadLeaderTransferee: [C.FailedPrecondition, 'etcdserver: bad leader transferee'],
   // election

@@ -125,6 +125,14 @@ export class Lessor {
     return recordOf(lease);
   }
 
+  /** Forgets every lease and loads `records` (the store was replaced by a leader's snapshot).
+   * Only a non-primary member does this: its leases do not expire until `promote`. */
+  replaceAll(records: LeaseRecord[]): void {
+    if (this.primary) this.demote();
+    this.leases.clear();
+    this.restore(records);
+  }
+
   /** Loads persisted leases at startup; they do not expire until `promote`. */
   restore(records: LeaseRecord[]): void {
     for (const r of records) {

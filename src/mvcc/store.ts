@@ -11,10 +11,10 @@
  * Every write transaction here is synchronous (lmdb's asynchronous transaction callbacks do
  * not run in this environment) and committed without fsync; `sync()` forces the fsync.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, openSync, fsyncSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import { CairnError } from '../errors/errors.js';
 import type { Event, RangeRequest, RangeResult, WriteOutcome, WriteRequest } from './types.js';
 import {
@@ -65,8 +65,7 @@ export interface TableCounts {
 }
 
 export class MvccStore {
-  readonly env: RootDatabase;
-  private readonly t: MvccTables;
+  private t: MvccTables;
   private readonly limits: RequestLimits;
   private readonly chunkEntries: number;
   private state: BatchState;
@@ -76,10 +75,15 @@ export class MvccStore {
   private compactionFailure: unknown = undefined;
   private runningSync: Promise<void> | null = null;
   private queuedSync: Promise<void> | null = null;
+  /** Named tables of other parts (leases, auth, alarms) in this environment, by name. */
+  private readonly serverTables = new Map<string, BinaryDb>();
+  /** Copies of the environment being written (backups); a swap waits for them. */
+  private copiesInFlight = new Set<Promise<void>>();
+  /** Set while the environment is being replaced: no reads or writes may touch it. */
+  private swapping = false;
 
-  private constructor(private readonly dir: string, t: MvccTables, opts: MvccOptions) {
+  private constructor(private readonly dir: string, t: MvccTables, private readonly opts: MvccOptions) {
     this.t = t;
-    this.env = t.env;
     const maxKeyBytes = opts.maxKeyBytes ?? MAX_KEY_BYTES_LIMIT;
     if (!(maxKeyBytes > 0 && maxKeyBytes <= MAX_KEY_BYTES_LIMIT)) {
       throw new Error(`mvcc: maxKeyBytes must be 1..${MAX_KEY_BYTES_LIMIT}, got ${maxKeyBytes}`);
@@ -102,6 +106,83 @@ export class MvccStore {
     }
     if (store.physicalCompactionPending()) store.startCompactionLoop();
     return store;
+  }
+
+  /** The LMDB environment. Changes when the data file is replaced (snapshot install, defragment):
+   * never keep it; keep tables from `openTable` instead. */
+  get env(): RootDatabase { return this.t.env; }
+
+  /**
+   * A named table of another part of the server in this environment (written inside the store's
+   * write transactions through `inTxn`, so it commits atomically with the key space and travels
+   * in snapshots). The handle stays valid when the environment is replaced.
+   */
+  openTable(name: string): BinaryDb {
+    if (name.startsWith('mvcc.')) throw new Error(`mvcc: table name ${name} is reserved`);
+    const open = () => this.t.env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary', cache: false });
+    this.serverTables.set(name, open());
+    const tables = this.serverTables;
+    return new Proxy({} as BinaryDb, {
+      get(_target, prop) {
+        const db = tables.get(name)! as unknown as Record<string | symbol, unknown>;
+        const v = db[prop];
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(db) : v;
+      },
+    });
+  }
+
+  /**
+   * Writes a consistent copy of the whole environment to `dir`/data.mdb (`compact`: without
+   * free pages, slower). Readers and writers go on meanwhile; the copy is as of its start.
+   */
+  async copyTo(dir: string, compact: boolean): Promise<void> {
+    this.checkOpen();
+    mkdirSync(dir, { recursive: true });
+    const p = this.t.env.backup(dir, compact);
+    this.copiesInFlight.add(p);
+    try {
+      await p;
+    } finally {
+      this.copiesInFlight.delete(p);
+    }
+  }
+
+  /**
+   * Replaces this store's data with the environment in `sourceDir`/data.mdb (a received Raft
+   * snapshot, or a compacted copy when defragmenting) and reopens it. The caller guarantees no
+   * write is applied meanwhile. The rename is atomic: a crash leaves the old file or the new one.
+   */
+  async replaceWith(sourceDir: string): Promise<void> {
+    this.checkOpen();
+    const source = join(sourceDir, 'data.mdb');
+    statSync(source);
+    await this.stopCompaction();
+    await Promise.allSettled([...this.copiesInFlight]);
+    await this.sync();
+    this.swapping = true;
+    try {
+      void this.t.env.close();
+      renameSync(source, join(this.dir, 'data.mdb'));
+      fsyncDir(this.dir);
+      rmSync(sourceDir, { recursive: true, force: true });
+      this.t = openTables(this.dir, this.opts.mapSizeBytes);
+      for (const name of this.serverTables.keys()) {
+        this.serverTables.set(name, this.t.env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary', cache: false }));
+      }
+      this.state = loadOrInitMeta(this.t, this.dir);
+      this.applied = readMetaU64(this.t, META.applied) ?? 0n;
+    } finally {
+      this.swapping = false;
+    }
+    this.compactionStopped = false;
+    if (this.physicalCompactionPending()) this.startCompactionLoop();
+  }
+
+  private compactionStopped = false;
+
+  private async stopCompaction(): Promise<void> {
+    this.compactionStopped = true;
+    while (this.compactionLoop !== null) await this.compactionLoop;
   }
 
   /** The revision of the last committed change (1 on a fresh store, as etcd). */
@@ -207,7 +288,7 @@ export class MvccStore {
   }
 
   private startCompactionLoop(): void {
-    if (this.compactionLoop !== null) return;
+    if (this.compactionLoop !== null || this.compactionStopped) return;
     // Failures are kept for compactionSettled(), never left as an unhandled rejection.
     this.compactionLoop = this.runCompaction().catch((e: unknown) => {
       this.compactionFailure = e;
@@ -218,7 +299,7 @@ export class MvccStore {
     try {
       for (;;) {
         await yieldToEventLoop(); // first yield: startCompactionLoop's caller finishes its turn
-        if (this.closed) return;
+        if (this.closed || this.compactionStopped) return;
         const target = readMetaU64(this.t, META.compactTarget) ?? 0n;
         const { done } = this.t.env.transactionSync(() => {
           const r = compactChunk(this.t, target, this.chunkEntries);
@@ -242,7 +323,7 @@ export class MvccStore {
   dbSizeInUseBytes(): number {
     let pages = 0;
     const root = this.t.env.getStats() as { pageSize: number; root: PageStats };
-    for (const table of [this.t.latest, this.t.graveyard, this.t.revs, this.t.leaseKeys, this.t.meta]) {
+    for (const table of [this.t.latest, this.t.graveyard, this.t.revs, this.t.leaseKeys, this.t.meta, ...this.serverTables.values()]) {
       pages += pagesOf(table.getStats() as PageStats);
     }
     return (pages + pagesOf(root.root)) * root.pageSize;
@@ -261,12 +342,25 @@ export class MvccStore {
     if (this.closed) return;
     this.closed = true;
     await this.compactionLoop;
+    await Promise.allSettled([...this.copiesInFlight]);
     await this.sync();
     await this.t.env.close();
   }
 
   private checkOpen(): void {
     if (this.closed) throw new CairnError('Stopped');
+    if (this.swapping) throw new CairnError('StoreSwapping');
+  }
+}
+
+export type BinaryDb = Database<Buffer, Buffer>;
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -71,6 +71,8 @@ export interface ClusterOptions {
   heartbeatIntervalMs?: number;
   electionTimeoutMs?: number;
   snapshotCount?: number;
+  /** Log entries kept behind a raft snapshot (default 5000, as etcd). */
+  snapshotCatchUpEntries?: number;
   requestTimeoutMs?: number;
 }
 
@@ -86,6 +88,7 @@ export class CairnServer {
   /** etcd's v3lock and v3election services, on this member's txn, range and watch hub. */
   readonly locks: LockService = new LockService(this);
   readonly elections: ElectionService = new ElectionService(this);
+  private reloadLeases: () => void = () => {};
   private readonly eventListeners = new Set<(events: Event[], revision: bigint) => void>();
   private closed = false;
 
@@ -118,6 +121,7 @@ export class CairnServer {
       propose: (r) => server.proposer.propose(r), onEvents: (l) => server.onEvents(l), logger,
     });
     server.leases = lw.leases;
+    server.reloadLeases = lw.reloadLeases;
     server.watchHub = lw.watchHub;
     await server.startReplication(prepared.storage, prepared.members, lw.apply, c);
     logger.info(
@@ -141,6 +145,7 @@ export class CairnServer {
       serverVersion: CAIRN_VERSION,
       onUnreachable: (id) => this.member.node.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.member.node.reportSnapshot(id, ok),
+      openSnapshotData: () => this.member.snapshotData(),
       onClusterMismatch: (peer, theirs) => fatal(`peer ${peer.toString(16)} belongs to cluster ${theirs?.toString(16) ?? '(unknown)'}, but this data dir belongs to cluster ${this.identity.clusterId.toString(16)}: refusing to join another cluster (wrong --data-dir or --initial-cluster-token?)`),
       onRemoved: () => fatal('this member has been removed from the cluster; stopping'),
     });
@@ -148,7 +153,8 @@ export class CairnServer {
     this.transport = transport;
     this.member = new RaftMember({
       memberId: self, heartbeatIntervalMs: c.heartbeatIntervalMs ?? 100, electionTimeoutMs,
-      snapshotCount: c.snapshotCount ?? 10_000, requestTimeoutMs: c.requestTimeoutMs ?? 7_000, logger,
+      snapshotCount: c.snapshotCount ?? 10_000, snapshotCatchUpEntries: c.snapshotCatchUpEntries ?? 5_000,
+      snapshotWorkDir: join(memberDir(this.options.dataDir), 'snap'), requestTimeoutMs: c.requestTimeoutMs ?? 7_000, logger,
     }, this.store, storage, transport, members, this.metrics, apply, (events, rev) => this.publish(events, rev));
     this.storage = storage;
     this.members = members;
@@ -158,13 +164,14 @@ export class CairnServer {
       else this.leases.stop();
     };
     this.cluster = new ClusterService(this.member, members, this.store, this.options.initialClusterToken);
+    this.member.onSnapshotInstalled = () => this.afterStoreReplaced();
     this.member.onRemoved = () => fatal('this member has been removed from the cluster; stopping');
     if ((c.listenPeerUrls ?? []).length > 0) {
       this.peerServer = await createPeerServer({
         transport, listenUrls: c.listenPeerUrls!,
         handler: {
           onMessages: (msgs) => this.member.step(msgs),
-          onSnapshot: async () => { throw new Error('snapshot install is not supported yet'); },
+          onSnapshot: (m, data) => this.member.receiveSnapshot(m, data),
           members: () => this.members.list(),
           isKnownMember: (id) => !this.members.isRemoved(id),
         },
@@ -287,6 +294,13 @@ export class CairnServer {
     const outcome = await this.proposer.propose(req);
     if (!outcome.ok) throw outcome.error;
     return { header: this.header(outcome.revision), result: outcome.result as WriteResult };
+  }
+
+  /** The store's data was replaced wholesale (a leader's snapshot): reload what derives from it. */
+  private afterStoreReplaced(): void {
+    this.reloadLeases();
+    this.watchHub.resync();
+    this.metrics.currentRevision.set(Number(this.store.currentRevision));
   }
 
   private publish(events: Event[], revision: bigint): void {

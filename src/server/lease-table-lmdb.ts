@@ -5,7 +5,7 @@
  *
  * Must only be written from inside a store write transaction; reads happen once, at startup.
  */
-import type { Database, RootDatabase } from 'lmdb';
+import type { Database } from 'lmdb';
 import {
   decodeLeaseKey, decodeLeaseValue, encodeLeaseKey, encodeLeaseValue, type LeaseRecord, type LeaseTable,
 } from '../lease/lease-record.js';
@@ -15,8 +15,9 @@ export const LEASE_TABLE_NAME = 'server.leases';
 export class LmdbLeaseTable implements LeaseTable {
   private readonly db: Database<Buffer, Buffer>;
 
-  constructor(env: RootDatabase) {
-    this.db = env.openDB<Buffer, Buffer>({ name: LEASE_TABLE_NAME, keyEncoding: 'binary', encoding: 'binary', cache: false });
+  /** `db`: the store's table named LEASE_TABLE_NAME (MvccStore.openTable). */
+  constructor(db: Database<Buffer, Buffer>) {
+    this.db = db;
   }
 
   put(record: LeaseRecord): void {

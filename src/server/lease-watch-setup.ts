@@ -14,7 +14,7 @@ import type { Event } from '../mvcc/types.js';
 import { WatchHub, type WatchHubLimits } from '../watch/hub.js';
 import { serialApplier } from './lease-apply.js';
 import { LeaseService, type LeaseTimers } from './lease-service.js';
-import { LmdbLeaseTable } from './lease-table-lmdb.js';
+import { LEASE_TABLE_NAME, LmdbLeaseTable } from './lease-table-lmdb.js';
 import type { BatchApply } from './proposer.js';
 import type { ServerOutcome, ServerRequest } from './requests.js';
 
@@ -35,6 +35,8 @@ export interface LeaseWatchParts {
   leases: LeaseService;
   apply: BatchApply;
   watchHub: WatchHub;
+  /** Reloads the lessor from the lease table (after the store was replaced by a snapshot). */
+  reloadLeases: () => void;
 }
 
 export function setUpLeasesAndWatches(
@@ -49,7 +51,7 @@ export function setUpLeasesAndWatches(
 ): LeaseWatchParts {
   const electionTimeoutMs = opts.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
-  const table = new LmdbLeaseTable(store.env);
+  const table = new LmdbLeaseTable(store.openTable(LEASE_TABLE_NAME));
   const lessor = new Lessor({
     minTtlSec: minLeaseTtlSec(electionTimeoutMs, heartbeatIntervalMs),
     checkpointIntervalMs: opts.leaseCheckpointIntervalMs,
@@ -64,5 +66,6 @@ export function setUpLeasesAndWatches(
   const watchHub = new WatchHub(store, deps.onEvents, opts.watchLimits);
   // One LMDB write transaction per applied batch, with the store's own flags (its runs nest).
   const transaction = <T>(fn: () => T): T => store.env.transactionSync(fn, WRITE_TXN_FLAGS) as T;
-  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction), watchHub };
+  const reloadLeases = () => lessor.replaceAll(table.loadAll());
+  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction), watchHub, reloadLeases };
 }

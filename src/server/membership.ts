@@ -24,7 +24,7 @@ export interface Member {
   isLearner: boolean;
 }
 
-interface MembersFile {
+export interface MembersFile {
   version: 1;
   members: Array<{ id: string; name: string; peerUrls: string[]; clientUrls: string[]; isLearner: boolean }>;
   removed: string[];
@@ -91,13 +91,26 @@ export class MembershipTable {
     if (m) this.members.set(id, { ...m, isLearner: false });
   }
 
-  async save(): Promise<void> {
-    const f: MembersFile = {
+  /** The whole table as written to members.json (also what a Raft snapshot carries). */
+  toFile(): MembersFile {
+    return {
       version: 1,
       members: this.list().map((m) => ({ ...m, id: m.id.toString() })),
       removed: [...this.removedIds].map(String),
     };
-    await writeJsonDurably(this.path, f);
+  }
+
+  /** Replaces the whole table (installing a Raft snapshot); the caller saves. */
+  replaceFrom(f: MembersFile): void {
+    if (f.version !== 1) throw new Error(`unknown members table version ${String(f.version)}`);
+    this.members.clear();
+    this.removedIds.clear();
+    for (const m of f.members) this.members.set(BigInt(m.id), { ...m, id: BigInt(m.id) });
+    for (const id of f.removed) this.removedIds.add(BigInt(id));
+  }
+
+  async save(): Promise<void> {
+    await writeJsonDurably(this.path, this.toFile());
   }
 }
 

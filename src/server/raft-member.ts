@@ -27,12 +27,20 @@ import type { ServerMetrics } from './metrics.js';
 import type { AppliedListener, BatchApply, Proposer } from './proposer.js';
 import type { WalStorage } from './raft-storage.js';
 import type { ServerOutcome, ServerRequest } from './requests.js';
+import { receiveSnapshot, snapshotStream, type ReceivedSnapshot } from './snapshot-stream.js';
+import type { Readable } from 'node:stream';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface RaftMemberOptions {
   memberId: bigint;
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
   snapshotCount: number;
+  /** Entries kept behind a snapshot so a briefly lagging follower catches up from the log. */
+  snapshotCatchUpEntries: number;
+  /** Where received snapshots are written before they are installed (the store's directory). */
+  snapshotWorkDir: string;
   /** How long a request may wait for its entry to apply before it is answered with a timeout. */
   requestTimeoutMs: number;
   logger: Logger;
@@ -41,8 +49,6 @@ export interface RaftMemberOptions {
 export const LIMITS = {
   /** Writes waiting for their entry to apply; past this, "too many requests". */
   maxPendingProposals: 20_000,
-  /** Entries kept behind a snapshot so a briefly lagging follower catches up from the log. */
-  snapshotCatchUpEntries: 5_000,
   /** Reads waiting for a ReadIndex answer or for the apply loop to reach it. */
   maxPendingReads: 50_000,
   /** Retry period while there is no leader. */
@@ -84,7 +90,13 @@ export class RaftMember implements Proposer {
   private leaderId: bigint = 0n;
   private term = 0;
   private loopFailure: Error | null = null;
+  /** Snapshots received from the leader, by index, waiting for the core to accept them (at most one kept). */
+  private received: { index: number; snap: ReceivedSnapshot } | null = null;
+  /** Work that must not interleave with applying (defragment): run between two Readies. */
+  private exclusive: Array<() => Promise<void>> = [];
   onRemoved: RemovedListener = () => {};
+  /** Called after a snapshot from the leader replaced the store (reload what is derived from it). */
+  onSnapshotInstalled: () => void = () => {};
   onLeaderChange: (leader: bigint) => void = () => {};
 
   constructor(
@@ -100,10 +112,13 @@ export class RaftMember implements Proposer {
     this.appliedIndex = Number(store.appliedIndex);
     const first = storage.firstIndex() - 1;
     if (this.appliedIndex < first) this.appliedIndex = first;
-    // The store may hold entries applied before their commit index reached the WAL (see
-    // handleReady): Raft must not be told it applied past what it knows is committed. Entries
-    // at or below the store's applied index are skipped when they come again.
-    const rawApplied = Math.min(this.appliedIndex, Math.max(first, storage.initialState().hardState.commit));
+    // Raft re-delivers every committed entry after the last raft snapshot: entries the store
+    // already holds are skipped, but their conf changes are applied to the core again (they are
+    // idempotent), because the store may have come from a leader's snapshot newer than the
+    // configuration in the WAL. Raft must also never be told it applied past its commit index.
+    const commit = storage.initialState().hardState.commit;
+    const rawApplied = Math.max(first, Math.min(storage.snapshot().metadata.index, this.appliedIndex, commit));
+    removeStaleIncoming(opts.snapshotWorkDir);
     this.confState = storage.initialState().confState;
     this.lastSnapshotIndex = storage.snapshot().metadata.index;
     this.seq = BigInt(Date.now()) << 20n;
@@ -297,6 +312,7 @@ export class RaftMember implements Proposer {
           await this.handleReady(this.node.ready());
           this.node.advance();
         }
+        await this.runExclusiveWork();
       } while (this.loopAgain && !this.closed);
     } catch (e) {
       // Persisting or applying failed: the member cannot go on safely. Refuse everything.
@@ -316,9 +332,7 @@ export class RaftMember implements Proposer {
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.noteSoftState(rd.softState.lead);
     if (rd.hardState) this.term = rd.hardState.term;
-    if (rd.snapshot && rd.snapshot.metadata.index > 0) {
-      throw new Error(`installing a snapshot from the leader (index ${rd.snapshot.metadata.index}) is not supported yet`);
-    }
+    if (rd.snapshot && rd.snapshot.metadata.index > 0) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
@@ -353,8 +367,12 @@ export class RaftMember implements Proposer {
   private async applyEntries(entries: readonly Entry[]): Promise<void> {
     let run: Array<{ id: string; req: LogRequest }> = [];
     let runLast = 0;
+    let reapplied = false;
     for (const e of entries) {
-      if (e.index <= this.appliedIndex) continue; // already in the store (restart replay)
+      if (e.index <= this.appliedIndex) { // already in the store (restart, or a snapshot newer than the log)
+        if (e.type === 'confChange') reapplied = this.reapplyConfChange(e) || reapplied;
+        continue;
+      }
       if (e.type === 'confChange') {
         await this.applyRun(run, runLast);
         run = [];
@@ -367,6 +385,16 @@ export class RaftMember implements Proposer {
       }
     }
     await this.applyRun(run, runLast);
+    if (reapplied) await this.storage.persist();
+  }
+
+  /** A conf change whose entry the store already applied: the core's configuration only. */
+  private reapplyConfChange(e: Entry): boolean {
+    const cs = this.node.applyConfChange(decodeConfChange(e.data));
+    if (sameConf(cs, this.confState)) return false;
+    this.confState = cs;
+    this.storage.setConfState(cs);
+    return true;
   }
 
   private async applyRun(run: Array<{ id: string; req: LogRequest }>, lastIndex: number): Promise<void> {
@@ -459,9 +487,79 @@ export class RaftMember implements Proposer {
     const data = Buffer.from(JSON.stringify({ appliedIndex: index, members: this.members.list().map((m) => ({ ...m, id: m.id.toString() })) }));
     await this.storage.createSnapshot(index, this.confState, data);
     this.lastSnapshotIndex = index;
-    const compactTo = index - LIMITS.snapshotCatchUpEntries;
+    const compactTo = index - this.opts.snapshotCatchUpEntries;
     if (compactTo > this.storage.firstIndex()) await this.storage.compact(compactTo);
     this.opts.logger.info({ index }, 'raft snapshot taken; log compacted');
+  }
+
+  /** The data for a MsgSnap to a follower: a fresh consistent copy of the whole store. */
+  snapshotData(): AsyncIterable<Uint8Array> {
+    return snapshotStream(this.store, this.opts.snapshotWorkDir, () => this.members.toFile());
+  }
+
+  /**
+   * A snapshot from the leader: stores and verifies its data first, then hands the message to
+   * the core, which may still refuse it (then the data is dropped at the next install or start).
+   */
+  async receiveSnapshot(m: Message, data: Readable): Promise<void> {
+    if (this.closed || !m.snapshot) return;
+    const index = m.snapshot.metadata.index;
+    if (index <= this.appliedIndex) {
+      this.step([m]); // nothing to install; the core answers with what it has
+      return;
+    }
+    const snap = await receiveSnapshot(data, join(this.opts.snapshotWorkDir, `incoming-${index}`));
+    if (this.received && this.received.index !== index) rmSync(this.received.snap.dir, { recursive: true, force: true });
+    this.received = { index, snap };
+    this.opts.logger.info({ index, bytes: snap.header.dbBytes, from: m.from.toString(16) }, 'received a snapshot from the leader');
+    this.step([m]);
+  }
+
+  /** Replaces the store with the received snapshot's data, then the log with the snapshot. */
+  private async installSnapshot(snap: NonNullable<Ready['snapshot']>): Promise<void> {
+    const index = snap.metadata.index;
+    const got = this.received;
+    if (!got || got.index !== index) throw new Error(`the core accepted the snapshot at index ${index} but its data is not here`);
+    this.received = null;
+    await this.store.replaceWith(got.snap.dir);
+    if (this.store.appliedIndex < index) {
+      throw new Error(`the snapshot's data is at applied index ${this.store.appliedIndex}, behind the snapshot's index ${index}`);
+    }
+    this.members.replaceFrom(got.snap.header.members);
+    await this.members.save();
+    this.syncPeers();
+    await this.storage.applySnapshot(snap);
+    this.confState = snap.metadata.confState;
+    this.appliedIndex = Number(this.store.appliedIndex);
+    this.lastSnapshotIndex = index;
+    this.onSnapshotInstalled();
+    this.opts.logger.info({ index, appliedIndex: this.appliedIndex, revision: this.store.currentRevision.toString() }, 'installed the leader\'s snapshot');
+    if (this.members.isRemoved(this.opts.memberId)) setTimeout(() => this.onRemoved(), 2 * this.opts.heartbeatIntervalMs).unref();
+  }
+
+  /** Makes the transport's peers the member table's (after the table was replaced wholesale). */
+  private syncPeers(): void {
+    const self = this.opts.memberId;
+    const wanted = new Map(this.members.list().filter((m) => m.id !== self).map((m) => [m.id, m.peerUrls]));
+    for (const id of this.transport.peerIds()) if (!wanted.has(id)) this.transport.removePeer(id);
+    for (const [id, urls] of wanted) {
+      if (this.transport.hasPeer(id)) this.transport.updatePeer(id, urls);
+      else this.transport.addPeer(id, urls);
+    }
+  }
+
+  /** Runs `work` between two Readies, when nothing is being applied (defragment). */
+  runExclusive(work: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new CairnError('Stopped'));
+    return new Promise<void>((resolve, reject) => {
+      this.exclusive.push(() => work().then(resolve, reject));
+      this.kick();
+      this.loopAgain = true;
+    });
+  }
+
+  private async runExclusiveWork(): Promise<void> {
+    while (this.exclusive.length > 0) await this.exclusive.shift()!();
   }
 
   // ---- waiters ----
@@ -545,3 +643,19 @@ export class RaftMember implements Proposer {
   }
 }
 
+
+function sameConf(a: ConfState, b: ConfState): boolean {
+  const eq = (x: readonly bigint[], y: readonly bigint[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return eq(a.voters, b.voters) && eq(a.learners, b.learners);
+}
+
+/** Received snapshots never installed (the core refused them, or the member stopped first). */
+function removeStaleIncoming(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith('incoming-') || n.startsWith('outgoing-')) rmSync(join(dir, n), { recursive: true, force: true });
+}

@@ -152,6 +152,10 @@ export class PeerTransport {
     return this.peers.has(id);
   }
 
+  peerIds(): NodeId[] {
+    return [...this.peers.keys()];
+  }
+
   /**
    * Sends the messages of one Ready: one batch per destination peer (more only past
    * maxBatchBytes), queued behind batches already in flight. MsgSnap goes to sendSnapshot.

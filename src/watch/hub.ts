@@ -162,6 +162,21 @@ export class WatchHub {
     this.toGroup(w);
   }
 
+  /**
+   * The store jumped ahead without publishing events (a leader's snapshot replaced it): every
+   * synced watcher catches up from the store's history from where it was, as a new watcher
+   * would (or is told its revision was compacted).
+   */
+  resync(): void {
+    if (this.closed) return;
+    this.publishedRevision = this.source.currentRevision;
+    for (const w of [...this.all]) {
+      if (w.state !== 'synced') continue;
+      this.synced.remove(w, w.span);
+      this.toGroup(w);
+    }
+  }
+
   /** Cancels every watcher (server stopping) and stops listening. */
   close(reason = 'server stopped'): void {
     if (this.closed) return;

@@ -115,14 +115,14 @@ describe('applying on the real store: one LMDB transaction per batch', () => {
     const { join } = await import('node:path');
     const { MvccStore } = await import('../../src/mvcc/store.js');
     const { WRITE_TXN_FLAGS } = await import('../../src/mvcc/tables.js');
-    const { LmdbLeaseTable } = await import('../../src/server/lease-table-lmdb.js');
+    const { LmdbLeaseTable, LEASE_TABLE_NAME } = await import('../../src/server/lease-table-lmdb.js');
     const dir = mkdtempSync(join(tmpdir(), 'lease-apply-'));
     let store = MvccStore.open({ dir });
     try {
       let outer = 0;
       const transaction = <T>(fn: () => T): T => { outer++; return store.env.transactionSync(fn, WRITE_TXN_FLAGS) as T; };
       const lessor = new Lessor({ minTtlSec: 2n, nowMs: () => 0 });
-      const table = new LmdbLeaseTable(store.env);
+      const table = new LmdbLeaseTable(store.openTable(LEASE_TABLE_NAME));
       const r1 = await applyServerBatch(store, lessor, table, [grant(9n)], 3n, transaction);
       assert.equal(r1.outcomes[0].ok, true);
       assert.equal(store.appliedIndex, 3n);
@@ -133,7 +133,7 @@ describe('applying on the real store: one LMDB transaction per batch', () => {
       assert.equal(store.appliedIndex, 4n);
       await store.close();
       store = MvccStore.open({ dir });
-      assert.deepEqual(new LmdbLeaseTable(store.env).loadAll(), [{ id: 10n, ttlSec: 10n, remainingTtlSec: 0n }]);
+      assert.deepEqual(new LmdbLeaseTable(store.openTable(LEASE_TABLE_NAME)).loadAll(), [{ id: 10n, ttlSec: 10n, remainingTtlSec: 0n }]);
       assert.deepEqual(store.keysOfLease(10n).map((k) => Buffer.from(k).toString()), ['c']);
       assert.equal(store.appliedIndex, 4n);
     } finally {
