@@ -18,6 +18,7 @@ import { compileGatewayValidator, createGatewayAjv } from './gateway/validation.
 import { healthRoutes } from './routes/health.js';
 import { kvGatewayRoutes } from './routes/kv.js';
 import { clusterGatewayRoutes } from './routes/cluster.js';
+import { maintenanceGatewayRoutes } from './routes/maintenance.js';
 import { leaseGatewayRoutes } from './routes/lease.js';
 import { restLeaseRoutes } from './routes/rest-lease.js';
 import { DEFAULT_SSE_LIMITS, restWatchRoutes, type SseLimits } from './routes/rest-watch.js';
@@ -124,6 +125,7 @@ async function gatewayPlugin(
   await app.register(kvGatewayRoutes, { server: opts.server });
   await app.register(clusterGatewayRoutes, { server: opts.server });
   const { server, streams, app: o } = opts;
+  await app.register(maintenanceGatewayRoutes, { server, streams });
   await app.register(leaseGatewayRoutes, { server, streams, maxStreamValueBytes: gatewayBodyLimitBytes(o.maxRequestBytes) });
   const limits = { ...DEFAULT_WATCH_STREAM_LIMITS, maxRequestBytes: o.maxRequestBytes, ...o.watchStreams };
   await app.register(watchGatewayRoutes, { server, streams, limits });

@@ -63,6 +63,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       advertiseClientUrls: config.advertiseClientUrls.map(urlText),
       maxTxnOps: config.maxTxnOps,
       maxRequestBytes: config.maxRequestBytes,
+      quotaBackendBytes: config.quotaBackendBytes,
       logger,
       leaseWatch: { electionTimeoutMs: config.electionTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
       cluster: {

@@ -180,6 +180,22 @@ export class MvccStore {
 
   private compactionStopped = false;
 
+  /**
+   * Makes this store the start of a new cluster's log (restoring a snapshot): the applied index
+   * goes back to 0 and the named server tables are emptied; the key space and its revisions stay.
+   * Durable when it resolves.
+   */
+  async detachFromLog(clearTables: string[]): Promise<void> {
+    this.checkOpen();
+    const tables = clearTables.map((name) => this.openTable(name));
+    this.t.env.transactionSync(() => {
+      writeMetaU64(this.t, META.applied, 0n);
+      for (const t of tables) for (const { key } of t.getRange({})) void t.remove(key as Buffer);
+    }, WRITE_TXN_FLAGS);
+    this.applied = 0n;
+    await this.sync();
+  }
+
   private async stopCompaction(): Promise<void> {
     this.compactionStopped = true;
     while (this.compactionLoop !== null) await this.compactionLoop;

@@ -30,6 +30,17 @@ import type { WatchHub } from '../watch/hub.js';
 import { checkRequestSize } from './request-size.js';
 import { LockService } from './concurrency/lock-service.js';
 import { ElectionService } from './concurrency/election-service.js';
+import { addsData } from './lease-apply.js';
+import { finishSnapshotRestore } from './snapshot-restore.js';
+import { snapshotStream, streamBytesOf, type SnapshotSummary } from './snapshot-stream.js';
+import type { AlarmMember, AlarmTable, AlarmType } from './alarms.js';
+
+/** etcd's quota: the bytes a put is taken to add beyond its key and value. */
+const PUT_COST_OVERHEAD_BYTES = 256;
+/** The data file's size is sampled at most this often for the quota check. */
+const DB_SIZE_SAMPLE_MS = 100;
+/** etcd's default --quota-backend-bytes (0 means this). */
+const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
 
 export interface ResponseHeader {
   clusterId: bigint;
@@ -51,6 +62,8 @@ export interface ServerOptions {
   advertiseClientUrls: string[];
   maxTxnOps: number;
   maxRequestBytes: number;
+  /** Past this data file size, writes that add data raise NOSPACE (etcd's --quota-backend-bytes; default 2 GiB). */
+  quotaBackendBytes?: number;
   logger: Logger;
   /** Register Node's process metrics (off in tests that start several servers in one process). */
   processMetrics?: boolean;
@@ -89,6 +102,9 @@ export class CairnServer {
   readonly locks: LockService = new LockService(this);
   readonly elections: ElectionService = new ElectionService(this);
   private reloadLeases: () => void = () => {};
+  /** The cluster's alarms (NOSPACE, CORRUPT), as applied from the log. */
+  alarms!: AlarmTable;
+  private dbSizeSample = { atMs: 0, bytes: 0 };
   private readonly eventListeners = new Set<(events: Event[], revision: bigint) => void>();
   private closed = false;
 
@@ -105,6 +121,7 @@ export class CairnServer {
   static async start(options: ServerOptions): Promise<CairnServer> {
     const c = options.cluster ?? {};
     const logger = options.logger;
+    await finishSnapshotRestore(options.dataDir, c.initialClusterState ?? 'new', logger);
     const prepared = await prepareMember({
       name: options.name, dataDir: options.dataDir,
       initialCluster: c.initialCluster ?? [{ name: options.name, peerUrls: options.initialAdvertisePeerUrls }],
@@ -122,6 +139,7 @@ export class CairnServer {
     });
     server.leases = lw.leases;
     server.reloadLeases = lw.reloadLeases;
+    server.alarms = lw.alarms;
     server.watchHub = lw.watchHub;
     await server.startReplication(prepared.storage, prepared.members, lw.apply, c);
     logger.info(
@@ -288,9 +306,90 @@ export class CairnServer {
     this.options.logger.info('member stopped');
   }
 
+  /**
+   * etcd's Maintenance.Alarm: GET lists this cluster's alarms; ACTIVATE and DEACTIVATE go through
+   * the log and answer the alarms raised or cleared.
+   */
+  async alarm(action: 'get' | 'activate' | 'deactivate', memberId: bigint, alarm: AlarmType): Promise<Answer<AlarmMember[]>> {
+    this.checkOpen();
+    if (action === 'get') {
+      await this.proposer.readBarrier();
+      return { header: this.header(), result: this.alarms.list() };
+    }
+    const outcome = await this.proposer.propose({ alarm: { action, memberId, alarm } });
+    if (!outcome.ok) throw outcome.error;
+    return { header: this.header(outcome.revision), result: (outcome.result as { alarm: { alarms: AlarmMember[] } }).alarm.alarms };
+  }
+
+  /**
+   * Rewrites this member's data file without free pages (etcd's defragment: local to the member,
+   * not through the log). Runs between two applies: the copy and the swap see no write.
+   */
+  async defragment(): Promise<Answer<Record<string, never>>> {
+    this.checkOpen();
+    const before = this.store.dbSizeBytes();
+    const dir = join(memberDir(this.options.dataDir), 'snap', `defrag-${process.pid}`);
+    await this.member.runExclusive(async () => {
+      await this.store.copyTo(dir, true);
+      await this.store.replaceWith(dir);
+    });
+    this.dbSizeSample.atMs = 0;
+    this.options.logger.info({ beforeBytes: before, afterBytes: this.store.dbSizeBytes() }, 'defragmented the data file');
+    return { header: this.header(), result: {} };
+  }
+
+  /**
+   * A consistent copy of this member's whole store for `/v3/maintenance/snapshot`, in the format of
+   * snapshot-stream.ts with a summary (revision, keys, hash) for `cairnctl snapshot status`.
+   * Resolves once the copy is taken, with its total length.
+   */
+  async snapshot(): Promise<{ totalBytes: number; chunks: AsyncIterable<Uint8Array> }> {
+    this.checkOpen();
+    const describe = async (copyDir: string): Promise<SnapshotSummary> => {
+      const copy = MvccStore.open({ dir: copyDir });
+      try {
+        const revision = copy.currentRevision;
+        const totalKeys = Number(copy.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), countOnly: true }).count);
+        return { revision: revision.toString(), totalKeys, hash: copy.hashKV(revision).hash };
+      } finally {
+        await copy.close();
+      }
+    };
+    const it = snapshotStream(this.store, join(memberDir(this.options.dataDir), 'snap'), () => this.members.toFile(), describe)[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done) throw new Error('snapshot: the stream produced nothing');
+    const totalBytes = streamBytesOf(first.value);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        yield first.value as Uint8Array;
+        for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      } finally {
+        await it.return?.(undefined);
+      }
+    }
+    return { totalBytes, chunks: chunks() };
+  }
+
+  /** Refuses a write that would take the data file past the quota, and raises NOSPACE (as etcd). */
+  private checkQuota(req: WriteRequest): void {
+    if (!addsData(req)) return;
+    const quota = this.options.quotaBackendBytes || DEFAULT_QUOTA_BACKEND_BYTES;
+    const now = Date.now();
+    if (now - this.dbSizeSample.atMs > DB_SIZE_SAMPLE_MS) this.dbSizeSample = { atMs: now, bytes: this.store.dbSizeBytes() };
+    if (this.dbSizeSample.bytes + costOf(req) < quota) return;
+    if (!this.alarms.list().some((a) => a.memberId === this.identity.memberId && a.alarm === 'NOSPACE')) {
+      this.options.logger.warn({ dbSizeBytes: this.dbSizeSample.bytes, quotaBackendBytes: quota }, 'database space exceeded: raising the NOSPACE alarm');
+      this.proposer.propose({ alarm: { action: 'activate', memberId: this.identity.memberId, alarm: 'NOSPACE' } }).catch((e: Error) => {
+        this.options.logger.warn({ err: e }, 'could not raise the NOSPACE alarm');
+      });
+    }
+    throw new CairnError('NoSpace');
+  }
+
   private async write(req: WriteRequest): Promise<Answer<WriteResult>> {
     this.checkOpen();
     checkRequestSize(req, this.options.maxRequestBytes);
+    this.checkQuota(req);
     const outcome = await this.proposer.propose(req);
     if (!outcome.ok) throw outcome.error;
     return { header: this.header(outcome.revision), result: outcome.result as WriteResult };
@@ -311,6 +410,21 @@ export class CairnServer {
   private checkOpen(): void {
     if (this.closed) throw new CairnError('Stopped');
   }
+}
+
+function costOf(w: WriteRequest): number {
+  if ('put' in w) return w.put.key.length + w.put.value.length + PUT_COST_OVERHEAD_BYTES;
+  if (!('txn' in w)) return 0;
+  let cost = 0;
+  const walk = (ops: readonly import('../mvcc/types.js').RequestOp[]) => {
+    for (const op of ops) {
+      if ('put' in op) cost += op.put.key.length + op.put.value.length + PUT_COST_OVERHEAD_BYTES;
+      else if ('txn' in op) { walk(op.txn.success); walk(op.txn.failure); }
+    }
+  };
+  walk(w.txn.success);
+  walk(w.txn.failure);
+  return cost;
 }
 
 export function hex(id: bigint): string {

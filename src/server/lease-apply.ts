@@ -1,6 +1,7 @@
 /**
- * The apply step for a batch of proposed requests that may mix key-space writes and lease
- * requests. Lease requests take effect in log order: a put sees a lease granted before it and
+ * The apply step for a batch of proposed requests that may mix key-space writes, lease
+ * requests and alarm changes. While a NOSPACE alarm is raised (alarms.ts), writes that add data
+ * and lease grants are refused with etcd's "database space exceeded", in log order. Lease requests take effect in log order: a put sees a lease granted before it and
  * not one revoked before it; a revoke deletes every key attached to the lease at that point, as
  * ONE write (a txn of deletes, so one revision and one DELETE event per key), and bumps nothing
  * when no key is attached. Grants and checkpoints never bump the revision.
@@ -19,9 +20,12 @@
  */
 import { CairnError } from '../errors/errors.js';
 import type { Lessor } from '../lease/lessor.js';
-import type { LeaseRecord, LeaseTable } from '../lease/lease-record.js';
+import type { LeaseTable } from '../lease/lease-record.js';
 import type { Event, RequestOp, WriteOutcome, WriteRequest } from '../mvcc/types.js';
-import { isLeaseRequest, type LeaseRequest, type LeaseResult, type ServerOutcome, type ServerRequest } from './requests.js';
+import type { AlarmTable } from './alarms.js';
+import {
+  isAlarmRequest, isLeaseRequest, type AlarmRequest, type LeaseRequest, type ServerOutcome, type ServerRequest, type ServerResult,
+} from './requests.js';
 
 export interface ApplyBatchOptions {
   appliedIndex?: bigint;
@@ -42,7 +46,8 @@ export interface ApplyStore {
 /** Runs `fn` inside one write transaction of the store (identity for stores without one). */
 export type OuterTransaction = <T>(fn: () => T) => T;
 
-type TableChange = { put: LeaseRecord } | { remove: bigint };
+/** A change to a server table (leases, alarms), written inside the next run's store transaction. */
+type TableChange = () => void;
 
 interface PendingWrite {
   index: number;
@@ -72,6 +77,7 @@ class BatchApplier {
     private readonly table: LeaseTable,
     private readonly appliedIndex: bigint | undefined,
     size: number,
+    private readonly alarms: AlarmTable | undefined,
   ) {
     this.outcomes = new Array(size);
     this.startRevision = store.currentRevision;
@@ -82,6 +88,8 @@ class BatchApplier {
       for (let i = 0; i < requests.length; i++) {
         const r = requests[i];
         if (isLeaseRequest(r)) this.lease(i, r);
+        else if (isAlarmRequest(r)) this.alarm(i, r);
+        else if (this.alarms?.noSpace && addsData(r)) this.settle(i, () => { throw new CairnError('NoSpace'); });
         else this.pending.push({ index: i, write: r, revoke: false });
       }
       // Always at least one run: it records the applied index even for a batch of grants only.
@@ -97,8 +105,9 @@ class BatchApplier {
       const { id, ttlSec } = r.leaseGrant;
       if (this.pending.some((p) => !p.revoke && writeNamesLease(p.write, id))) this.flush();
       this.settle(i, () => {
+        if (this.alarms?.noSpace) throw new CairnError('NoSpace');
         const rec = this.lessor.applyGrant(id, ttlSec);
-        this.tableChanges.push({ put: rec });
+        this.tableChanges.push(() => this.table.put(rec));
         return { leaseGrant: { id, ttlSec: rec.ttlSec } };
       });
     } else if ('leaseRevoke' in r) {
@@ -107,7 +116,7 @@ class BatchApplier {
       this.settle(i, () => {
         for (const c of r.leaseCheckpoint.checkpoints) {
           const rec = this.lessor.applyCheckpoint(c.id, c.remainingTtlSec);
-          if (rec) this.tableChanges.push({ put: rec });
+          if (rec) this.tableChanges.push(() => this.table.put(rec));
         }
         return { leaseCheckpoint: {} };
       });
@@ -124,7 +133,7 @@ class BatchApplier {
     if (this.pending.some((p) => !p.revoke)) this.flush();
     const keys = this.store.keysOfLease(id);
     this.lessor.applyRevoke(id);
-    this.tableChanges.push({ remove: id });
+    this.tableChanges.push(() => this.table.remove(id));
     if (keys.length === 0) {
       this.settle(i, () => ({ leaseRevoke: {} }));
       return;
@@ -133,7 +142,19 @@ class BatchApplier {
     this.pending.push({ index: i, write: { txn: { compare: [], success, failure: [] } }, revoke: true });
   }
 
-  private settle(i: number, apply: () => LeaseResult): void {
+  /** Alarms change in log order: a write after a NOSPACE activation in the same batch is refused. */
+  private alarm(i: number, r: AlarmRequest): void {
+    this.settle(i, () => {
+      const alarms = this.alarms;
+      if (!alarms) throw new Error('apply: an alarm request reached a member without an alarm table');
+      const { action, memberId, alarm } = r.alarm;
+      const change = action === 'activate' ? alarms.activate(memberId, alarm) : alarms.deactivate(memberId, alarm);
+      this.tableChanges.push(change.write);
+      return { alarm: { alarms: change.alarms } };
+    });
+  }
+
+  private settle(i: number, apply: () => ServerResult): void {
     try {
       this.outcomes[i] = { ok: true, result: apply(), revision: 0n };
     } catch (e) {
@@ -173,10 +194,7 @@ class BatchApplier {
   }
 
   private writeTable(changes: TableChange[]): void {
-    for (const c of changes) {
-      if ('put' in c) this.table.put(c.put);
-      else this.table.remove(c.remove);
-    }
+    for (const write of changes) write();
   }
 
   /** A grant's or checkpoint's header carries the revision of the writes applied before it. */
@@ -196,9 +214,22 @@ const noOuterTransaction: OuterTransaction = (fn) => fn();
 /** Applies one batch of proposed requests in order; see the module comment. */
 export function applyServerBatch(
   store: ApplyStore, lessor: Lessor, table: LeaseTable, requests: ServerRequest[], appliedIndex?: bigint,
-  transaction: OuterTransaction = noOuterTransaction,
+  transaction: OuterTransaction = noOuterTransaction, alarms?: AlarmTable,
 ): Promise<AppliedBatch> {
-  return new BatchApplier(store, lessor, table, appliedIndex, requests.length).run(requests, transaction);
+  return new BatchApplier(store, lessor, table, appliedIndex, requests.length, alarms).run(requests, transaction);
+}
+
+/** What etcd's capped applier refuses under NOSPACE: a put, or a txn with a put on either branch. */
+export function addsData(w: WriteRequest): boolean {
+  if ('put' in w) return true;
+  if ('txn' in w) return opAddsData({ txn: w.txn });
+  return false;
+}
+
+function opAddsData(op: RequestOp): boolean {
+  if ('put' in op) return true;
+  if ('txn' in op) return op.txn.success.some(opAddsData) || op.txn.failure.some(opAddsData);
+  return false;
 }
 
 function opNamesLease(op: RequestOp, id: bigint): boolean {
@@ -217,11 +248,11 @@ function writeNamesLease(w: WriteRequest, id: bigint): boolean {
  * The proposer's apply function: batches may be handed over while an earlier one is still
  * between two of its store transactions, so each waits for the one before (log order).
  */
-export function serialApplier(store: ApplyStore, lessor: Lessor, table: LeaseTable, transaction?: OuterTransaction):
+export function serialApplier(store: ApplyStore, lessor: Lessor, table: LeaseTable, transaction?: OuterTransaction, alarms?: AlarmTable):
   (requests: ServerRequest[], appliedIndex: bigint) => Promise<AppliedBatch> {
   let tail: Promise<unknown> = Promise.resolve();
   return (requests, appliedIndex) => {
-    const run = tail.then(() => applyServerBatch(store, lessor, table, requests, appliedIndex, transaction));
+    const run = tail.then(() => applyServerBatch(store, lessor, table, requests, appliedIndex, transaction, alarms));
     tail = run.catch(() => undefined);
     return run;
   };

@@ -15,6 +15,7 @@ import { WatchHub, type WatchHubLimits } from '../watch/hub.js';
 import { serialApplier } from './lease-apply.js';
 import { LeaseService, type LeaseTimers } from './lease-service.js';
 import { LEASE_TABLE_NAME, LmdbLeaseTable } from './lease-table-lmdb.js';
+import { ALARM_TABLE_NAME, AlarmTable } from './alarms.js';
 import type { BatchApply } from './proposer.js';
 import type { ServerOutcome, ServerRequest } from './requests.js';
 
@@ -35,8 +36,9 @@ export interface LeaseWatchParts {
   leases: LeaseService;
   apply: BatchApply;
   watchHub: WatchHub;
-  /** Reloads the lessor from the lease table (after the store was replaced by a snapshot). */
+  /** Reloads the lessor and the alarms from their tables (after the store was replaced by a snapshot). */
   reloadLeases: () => void;
+  alarms: AlarmTable;
 }
 
 export function setUpLeasesAndWatches(
@@ -66,6 +68,7 @@ export function setUpLeasesAndWatches(
   const watchHub = new WatchHub(store, deps.onEvents, opts.watchLimits);
   // One LMDB write transaction per applied batch, with the store's own flags (its runs nest).
   const transaction = <T>(fn: () => T): T => store.env.transactionSync(fn, WRITE_TXN_FLAGS) as T;
-  const reloadLeases = () => lessor.replaceAll(table.loadAll());
-  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction), watchHub, reloadLeases };
+  const alarms = new AlarmTable(store.openTable(ALARM_TABLE_NAME));
+  const reloadLeases = () => { lessor.replaceAll(table.loadAll()); alarms.reload(); };
+  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction, alarms), watchHub, reloadLeases, alarms };
 }

@@ -30,6 +30,17 @@ export interface SnapshotHeader {
   format: typeof SNAPSHOT_FORMAT;
   dbBytes: number;
   members: MembersFile;
+  /** Filled for `/v3/maintenance/snapshot` (what `cairnctl snapshot status` prints); absent in Raft snapshots. */
+  summary?: SnapshotSummary;
+}
+
+export interface SnapshotSummary {
+  /** The key space's revision in the copy. */
+  revision: string;
+  /** Live keys in the copy. */
+  totalKeys: number;
+  /** etcd's hashkv of the copy at its revision. */
+  hash: number;
 }
 
 let copySeq = 0;
@@ -40,13 +51,16 @@ let copySeq = 0;
  * the table is then at least as new as the copy, and the log entries after the copy re-apply
  * to it idempotently.
  */
-export async function* snapshotStream(store: MvccStore, workDir: string, members: () => MembersFile): AsyncGenerator<Uint8Array> {
+export async function* snapshotStream(
+  store: MvccStore, workDir: string, members: () => MembersFile, describe?: (copyDir: string) => Promise<SnapshotSummary>,
+): AsyncGenerator<Uint8Array> {
   const dir = join(workDir, `outgoing-${process.pid}-${++copySeq}`);
   rmSync(dir, { recursive: true, force: true });
   try {
     await store.copyTo(dir, false);
     const file = join(dir, 'data.mdb');
-    const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, dbBytes: statSync(file).size, members: members() };
+    const summary = describe ? await describe(dir) : undefined;
+    const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, dbBytes: statSync(file).size, members: members(), ...(summary ? { summary } : {}) };
     yield encodeHeader(header);
     const hash = createHash('sha256');
     let sent = 0;
@@ -61,6 +75,14 @@ export async function* snapshotStream(store: MvccStore, workDir: string, members
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The whole stream's length, from its first chunk (the encoded header). */
+export function streamBytesOf(headerChunk: Uint8Array): number {
+  const b = Buffer.from(headerChunk.buffer, headerChunk.byteOffset, headerChunk.byteLength);
+  if (b.length < SNAPSHOT_MAGIC.length + 4 || !b.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)) throw new Error('not a snapshot header');
+  const header = JSON.parse(b.subarray(SNAPSHOT_MAGIC.length + 4).toString('utf8')) as SnapshotHeader;
+  return b.length + header.dbBytes + HASH_BYTES;
 }
 
 export function encodeHeader(h: SnapshotHeader): Buffer {

@@ -56,7 +56,7 @@ export function goJsonKind(v: unknown): string {
 
 const LOWER_CAMEL = /^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/;
 /** Proto field names that are camelCase themselves (etcdserverpb's Member and friends). */
-const CANONICAL_CAMEL = new Set(['peerURLs', 'clientURLs', 'isLearner', 'targetID', 'hashRevision']);
+const CANONICAL_CAMEL = new Set(['peerURLs', 'clientURLs', 'isLearner', 'targetID', 'hashRevision', 'memberID']);
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());

@@ -73,6 +73,9 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
       raftIndex: s.raftIndex.toString(), raftTerm: s.raftTerm.toString(), raftAppliedIndex: s.raftAppliedIndex.toString(),
       dbSizeInUse: String(s.dbSizeInUseBytes),
     };
+    // As etcd: each raised alarm, in protobuf's text form.
+    const errors = server.alarms.list().map((a) => `memberID:${a.memberId} alarm:${a.alarm} `);
+    if (errors.length > 0) o.errors = errors;
     if (s.isLearner) o.isLearner = true;
     return o;
   });
@@ -83,11 +86,6 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
     await server.moveLeader(uint64In((req.body as Json | null)?.targetID));
     return { header: headerOut(server.header()) };
   });
-
-  // No quota alarms are raised yet (see docs/architecture.md): the list is always empty.
-  app.post('/maintenance/alarm', {
-    schema: { tags: ['maintenance (etcd gateway)'], summary: 'List, activate or deactivate alarms', body: obj({ action: { type: ['string', 'integer', 'null'] }, memberID: uint64('Member ID.'), alarm: { type: ['string', 'integer', 'null'] } }), response: anyOut },
-  }, async () => ({ header: headerOut(server.header()) }));
 
   app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async () => {
     const h = server.store.hashKV(0n);

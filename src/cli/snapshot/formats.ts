@@ -3,16 +3,15 @@
  * `restore` need to understand the file, so each format is one `SnapshotFormat` here, chosen
  * by sniffing the file's first bytes.
  *
- * The seam for Cairn's own format: the server team adds a module beside this one that exports
- * a `SnapshotFormat` (its `status` reads hash/revision/keys/size, its `restore` builds a data
- * dir) and lists it in `snapshotFormats` below. cairnctl must not import server code, so the
- * module may only use the snapshot file's documented layout.
+ * Cairn's own format is cairn-format.ts; etcd's bbolt files are etcd-bolt.ts. cairnctl must not
+ * import server code, so each module uses only the snapshot file's documented layout.
  *
  * Must never: modify the snapshot file.
  */
 import { open, stat } from 'node:fs/promises';
 import { CliExit, ExitCode } from '../exit.js';
 import type { SnapshotStatus } from '../gateway/types.js';
+import { cairnSnapshotFormat } from './cairn-format.js';
 import { etcdBoltFormat } from './etcd-bolt.js';
 
 export interface RestoreOptions {
@@ -32,7 +31,7 @@ export interface SnapshotFormat {
 /** Bytes read to recognise a format (bbolt's second meta page starts at 4 KiB). */
 const sniffBytes = 8192;
 
-export const snapshotFormats: SnapshotFormat[] = [etcdBoltFormat];
+export const snapshotFormats: SnapshotFormat[] = [cairnSnapshotFormat, etcdBoltFormat];
 
 export async function detectFormat(path: string): Promise<SnapshotFormat> {
   await stat(path).catch((e: NodeJS.ErrnoException) => {
