@@ -20,7 +20,8 @@ import { ServerMetrics } from './metrics.js';
 import type { LeaseService } from './lease-service.js';
 import { setUpLeasesAndWatches, type LeaseWatchOptions } from './lease-watch-setup.js';
 import type { BatchApply, Proposer } from './proposer.js';
-import { createPeerServer, PeerTransport, type PeerServer } from '../transport/index.js';
+import { CallError, createPeerServer, PeerCallError, PeerTransport, type PeerServer } from '../transport/index.js';
+import type { TimeToLiveResult } from './lease-service.js';
 import { prepareMember, type InitialMember } from './cluster-bootstrap.js';
 import type { MembershipTable } from './membership.js';
 import { RaftMember } from './raft-member.js';
@@ -192,9 +193,17 @@ export class CairnServer {
           onSnapshot: (m, data) => this.member.receiveSnapshot(m, data),
           members: () => this.members.list(),
           isKnownMember: (id) => !this.members.isRemoved(id),
+          onCall: (name, body) => this.answerPeerCall(name, body),
         },
       });
     }
+    this.leases.forwardTo({
+      keepAlive: async (id) => BigInt((await this.callLeader('lease.keepAlive', { id: id.toString() }) as { ttl: string }).ttl),
+      timeToLive: async (id, keys) => {
+        const r = await this.callLeader('lease.timeToLive', { id: id.toString(), keys }) as { ttl: string; granted: string; keys: string[] };
+        return { id, ttlSec: BigInt(r.ttl), grantedTtlSec: BigInt(r.granted), keys: r.keys.map((k) => Buffer.from(k, 'base64')) };
+      },
+    });
     this.member.start();
     this.member.publishAttributes(this.options.name, this.options.advertiseClientUrls).catch((e: Error) => {
       logger.warn({ err: e }, 'could not publish this member\'s attributes');
@@ -368,6 +377,44 @@ export class CairnServer {
       }
     }
     return { totalBytes, chunks: chunks() };
+  }
+
+  /**
+   * A request only the leader can answer (lease keep-alive and time-to-live), sent to it over the
+   * peer network; retried across elections until the request timeout. Answered here instead if
+   * this member became the primary meanwhile.
+   */
+  private async callLeader(name: string, body: unknown): Promise<unknown> {
+    const deadline = Date.now() + (this.options.cluster?.requestTimeoutMs ?? 7_000);
+    for (;;) {
+      this.checkOpen();
+      if (this.leases.lessor.isPrimary) return this.answerPeerCall(name, body);
+      const leader = this.member.leader;
+      if (leader !== 0n && leader !== this.identity.memberId) {
+        try {
+          return await this.transport.call(leader, name, body, Math.max(1, deadline - Date.now()));
+        } catch (e) {
+          // 503: it is not the primary (any more); 0: no answer. Both may pass with an election.
+          if (!(e instanceof PeerCallError) || (e.status !== 503 && e.status !== 0)) throw e;
+        }
+      }
+      if (Date.now() >= deadline) throw new CairnError(leader === 0n ? 'NoLeader' : 'Timeout');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** What the leader answers to another member's call (see callLeader). */
+  private async answerPeerCall(name: string, body: unknown): Promise<unknown> {
+    const b = (body ?? {}) as { id?: unknown; keys?: unknown };
+    if (typeof b.id !== 'string' || !/^-?[0-9]{1,20}$/.test(b.id)) throw new CallError(400, `call ${name}: id must be a decimal string`);
+    if (!this.leases.lessor.isPrimary) throw new CallError(503, 'not the primary lessor');
+    const id = BigInt(b.id);
+    if (name === 'lease.keepAlive') return { ttl: (await this.leases.keepAliveHere(id)).result.ttlSec.toString() };
+    if (name === 'lease.timeToLive') {
+      const r: TimeToLiveResult = this.leases.timeToLiveHere(id, b.keys === true).result;
+      return { ttl: r.ttlSec.toString(), granted: r.grantedTtlSec.toString(), keys: r.keys.map((k) => Buffer.from(k).toString('base64')) };
+    }
+    throw new CallError(404, `no peer call ${name}`);
   }
 
   /** Refuses a write that would take the data file past the quota, and raises NOSPACE (as etcd). */

@@ -51,6 +51,16 @@ export interface TimeToLiveResult {
   keys: Uint8Array[];
 }
 
+/**
+ * Where keep-alives and time-to-live go when this member is not the primary: the leader, over
+ * the peer network (etcd's followers forward LeaseRenew and LeaseTimeToLive the same way). Only
+ * the primary's in-memory expiry is current; a follower's own view of a TTL is stale.
+ */
+export interface LeaseForwarder {
+  keepAlive(id: bigint): Promise<bigint>;
+  timeToLive(id: bigint, withKeys: boolean): Promise<TimeToLiveResult>;
+}
+
 export interface LeaseServiceDeps {
   propose(req: ServerRequest): Promise<ServerOutcome>;
   keysOfLease(id: bigint): Uint8Array[];
@@ -64,6 +74,7 @@ export class LeaseService {
   private revokesInFlight = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
+  private forwarder: LeaseForwarder | null = null;
 
   constructor(
     readonly lessor: Lessor,
@@ -113,8 +124,22 @@ export class LeaseService {
     return { revision: outcome.revision, result: {} };
   }
 
-  /** etcd's keep-alive: the TTL granted again, or 0n when the lease is gone. */
+  /** Sends keep-alives and time-to-live to the primary while this member is not it. */
+  forwardTo(forwarder: LeaseForwarder): void {
+    this.forwarder = forwarder;
+  }
+
+  /** etcd's keep-alive: the TTL granted again, or 0n when the lease is gone. On the primary. */
   async keepAlive(id: bigint): Promise<LeaseHeader<{ id: bigint; ttlSec: bigint }>> {
+    if (!this.lessor.isPrimary && this.forwarder) {
+      const ttlSec = await this.forwarder.keepAlive(id);
+      return { revision: this.deps.currentRevision(), result: { id, ttlSec } };
+    }
+    return this.keepAliveHere(id);
+  }
+
+  /** A keep-alive renewed by this member's lessor (the primary's, or the only one there is). */
+  async keepAliveHere(id: bigint): Promise<LeaseHeader<{ id: bigint; ttlSec: bigint }>> {
     let ttlSec = 0n;
     try {
       const r = this.lessor.renew(id);
@@ -130,7 +155,15 @@ export class LeaseService {
     return { revision: this.deps.currentRevision(), result: { id, ttlSec } };
   }
 
-  timeToLive(id: bigint, withKeys: boolean): LeaseHeader<TimeToLiveResult> {
+  /** The remaining TTL and attached keys, as the primary sees them. */
+  async timeToLive(id: bigint, withKeys: boolean): Promise<LeaseHeader<TimeToLiveResult>> {
+    if (!this.lessor.isPrimary && this.forwarder) {
+      return { revision: this.deps.currentRevision(), result: await this.forwarder.timeToLive(id, withKeys) };
+    }
+    return this.timeToLiveHere(id, withKeys);
+  }
+
+  timeToLiveHere(id: bigint, withKeys: boolean): LeaseHeader<TimeToLiveResult> {
     const revision = this.deps.currentRevision();
     const t = this.lessor.timeToLive(id);
     if (!t) return { revision, result: { id, ttlSec: -1n, grantedTtlSec: 0n, keys: [] } };

@@ -19,9 +19,9 @@
  *     members: () => the member list, isKnownMember: (id) => !removed.has(id) } });
  *   each Ready: transport.send(rd.messages)     (after persisting, per the raft contract)
  */
-export { PeerTransport, normalisePeerUrl, type PeerTransportOptions, type ProbeResult, type TransportStats } from './transport.js';
+export { PeerTransport, PeerCallError, normalisePeerUrl, type PeerTransportOptions, type ProbeResult, type TransportStats } from './transport.js';
 export {
-  createPeerServer, type PeerHandler, type PeerServer, type PeerServerOptions, type PeerServerIdentity,
+  createPeerServer, CallError, type PeerHandler, type PeerServer, type PeerServerOptions, type PeerServerIdentity,
   type PeerServerStats,
 } from './peer-server.js';
 export { fetchClusterMembers, type PeerMember, type ClusterMembers } from './members.js';

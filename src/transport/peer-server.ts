@@ -4,6 +4,7 @@
  *   POST /raft/snapshot  a stream → handler.onSnapshot; answered once the host stored it
  *   GET  /raft/probe     liveness, identity and version (JSON)
  *   GET  /members        the member list for a joining member (JSON)
+ *   POST /call/<name>    a small JSON request → handler.onCall (JSON answer; CallError → its status)
  *
  * Owns: checking who is talking (cluster ID 412, target member 421, removed member 410,
  * certificate CN/hostname 403, protocol version 400) and bounding what they send (413, 400,
@@ -29,7 +30,7 @@ import { readIncomingSnapshot } from './snapshot-receiver.js';
 import { peerCertificateProblem, serverTlsOptions, type PeerTlsOptions } from './tls.js';
 import {
   decodeBatch, HEADER_CLUSTER_ID, HEADER_FROM, HEADER_MEMBER_ID, HEADER_PEER_URLS, HEADER_PROTOCOL,
-  HEADER_SERVER_VERSION, HEADER_TO, idText, parseIdText, PEER_PROTOCOL_VERSION, ROUTE_MEMBERS,
+  HEADER_SERVER_VERSION, HEADER_TO, idText, MAX_CALL_BYTES, parseIdText, PEER_PROTOCOL_VERSION, ROUTE_CALL_PREFIX, ROUTE_MEMBERS,
   ROUTE_MESSAGES, ROUTE_PROBE, ROUTE_SNAPSHOT, STATUS, WireError,
 } from './wire.js';
 
@@ -45,6 +46,15 @@ export interface PeerHandler {
   members(): readonly PeerMember[];
   /** False for a sender that must not talk to this cluster any more (removed): answered 410. */
   isKnownMember?(id: NodeId): boolean;
+  /** A peer's call (PeerTransport.call): resolve with the JSON answer, or throw a CallError. */
+  onCall?(name: string, body: unknown, from: NodeId): Promise<unknown>;
+}
+
+/** A call's refusal, with the status the caller sees (its message is the answer's text). */
+export class CallError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
 }
 
 /** Who this member is, as the server needs it (PeerTransport provides it). */
@@ -114,6 +124,7 @@ class PeerRequestHandler {
     if (req.method === 'POST' && path === ROUTE_SNAPSHOT) return this.snapshot(req, res, this.checkSender(req));
     if (req.method === 'GET' && path === ROUTE_PROBE) return this.probe(req, res);
     if (req.method === 'GET' && path === ROUTE_MEMBERS) return this.members(res);
+    if (req.method === 'POST' && path.startsWith(ROUTE_CALL_PREFIX)) return this.call(req, res, this.checkSender(req), path.slice(ROUTE_CALL_PREFIX.length));
     throw new Refusal(404, `no peer route ${req.method ?? ''} ${path}`);
   }
 
@@ -199,6 +210,26 @@ class PeerRequestHandler {
       memberId: idText(this.id.memberId), clusterId: idText(this.id.clusterId),
       serverVersion: this.id.serverVersion, protocolVersion: PEER_PROTOCOL_VERSION,
     });
+  }
+
+  private async call(req: IncomingMessage, res: ServerResponse, sender: Sender, name: string): Promise<void> {
+    const onCall = this.handler.onCall;
+    if (onCall === undefined) throw new Refusal(404, `no peer call ${name}`);
+    const raw = await readBoundedBody(req, MAX_CALL_BYTES);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new Refusal(STATUS.malformed, `call ${name}: the body is not JSON`);
+    }
+    let answer: unknown;
+    try {
+      answer = await onCall.call(this.handler, name, body, sender.from);
+    } catch (e) {
+      if (e instanceof CallError) throw new Refusal(e.status, e.message);
+      throw e;
+    }
+    sendJson(res, answer ?? null);
   }
 
   private members(res: ServerResponse): void {

@@ -22,8 +22,16 @@ import { uploadSnapshot, type SnapshotData } from './snapshot-sender.js';
 import type { PeerTlsOptions } from './tls.js';
 import {
   HEADER_CLUSTER_ID, HEADER_FROM, HEADER_PEER_URLS, HEADER_PROTOCOL, HEADER_SERVER_VERSION,
-  HEADER_TO, idText, parseIdText, PEER_PROTOCOL_VERSION, ROUTE_PROBE, SNAPSHOT_CONTENT_TYPE,
+  HEADER_TO, idText, MAX_CALL_BYTES, parseIdText, PEER_PROTOCOL_VERSION, ROUTE_CALL_PREFIX, ROUTE_PROBE, SNAPSHOT_CONTENT_TYPE,
 } from './wire.js';
+import type { Client } from 'undici';
+
+/** A peer call that did not get a 2xx answer: `status` (0 when no answer came) and the peer's text. */
+export class PeerCallError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
 
 export interface PeerTransportOptions {
   readonly clusterId: bigint;
@@ -88,6 +96,8 @@ export class PeerTransport {
   private readonly opts: PeerTransportOptions;
   private readonly peers = new Map<NodeId, PeerSender>();
   private readonly snapshots = new Map<NodeId, AbortController>();
+  /** One keep-alive connection per peer for calls (created on the first call, closed with the peer). */
+  private readonly callClients = new Map<NodeId, { url: string; client: Client }>();
   private readonly context: SenderContext;
   private readonly rateLog = new RateLimitedLog(LOG_INTERVAL_MS);
   private counters = { droppedUnroutable: 0, snapshotsSent: 0, snapshotsFailed: 0 };
@@ -142,6 +152,7 @@ export class PeerTransport {
 
   /** Forgets a peer: its queue is dropped and its connection and snapshot upload closed. */
   removePeer(id: NodeId): void {
+    this.dropCallClient(id);
     this.peers.get(id)?.close();
     this.peers.delete(id);
     this.snapshots.get(id)?.abort(new Error('peer removed'));
@@ -229,6 +240,45 @@ export class PeerTransport {
     });
   }
 
+  /**
+   * A small JSON request to a peer's host (PeerHandler.onCall), on a kept connection to its
+   * current peer URL, answered within `timeoutMs`. Throws PeerCallError on a refusal or no answer.
+   */
+  async call(id: NodeId, name: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    const sender = this.peers.get(id);
+    if (sender === undefined || this.closed) throw new PeerCallError(0, `no peer ${idText(id)}`);
+    const url = sender.currentUrl;
+    let kept = this.callClients.get(id);
+    if (kept === undefined || kept.url !== url) {
+      this.dropCallClient(id);
+      kept = { url, client: createPeerClient(url, this.tls, this.limits, { pipelining: 1, headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs }) };
+      this.callClients.set(id, kept);
+    }
+    let res;
+    try {
+      res = await kept.client.request({
+        path: ROUTE_CALL_PREFIX + name, method: 'POST', signal: AbortSignal.timeout(timeoutMs),
+        headers: { ...this.context.baseHeaders, [HEADER_TO]: idText(id), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new PeerCallError(0, `call ${name} to ${idText(id)}: ${(e as Error).message}`);
+    }
+    const answer = await readCappedBytes(res.body, MAX_CALL_BYTES);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const outcome = classifyStatus(res.statusCode, res.headers);
+      if (outcome.kind === 'failed' && (outcome.reason === 'clusterMismatch' || outcome.reason === 'removed')) this.peerFailed(id, outcome);
+      throw new PeerCallError(res.statusCode, answer.toString('utf8').trim());
+    }
+    return JSON.parse(answer.toString('utf8')) as unknown;
+  }
+
+  private dropCallClient(id: NodeId): void {
+    const kept = this.callClients.get(id);
+    this.callClients.delete(id);
+    kept?.client.destroy().catch(() => {});
+  }
+
   /** Asks a peer for its identity and version over a fresh connection. */
   async probe(id: NodeId): Promise<ProbeResult> {
     const sender = this.peers.get(id);
@@ -259,6 +309,7 @@ export class PeerTransport {
     this.closed = true;
     for (const sender of this.peers.values()) sender.close();
     for (const controller of this.snapshots.values()) controller.abort(new Error('transport closed'));
+    for (const id of [...this.callClients.keys()]) this.dropCallClient(id);
     this.peers.clear();
   }
 

@@ -22,6 +22,10 @@ export const ROUTE_MESSAGES = '/raft/messages';
 export const ROUTE_SNAPSHOT = '/raft/snapshot';
 export const ROUTE_PROBE = '/raft/probe';
 export const ROUTE_MEMBERS = '/members';
+/** `POST /call/<name>`: a small JSON request the host answers (lease keep-alive forwarded to the leader). */
+export const ROUTE_CALL_PREFIX = '/call/';
+/** A call's request and answer are small JSON documents. */
+export const MAX_CALL_BYTES = 256 * 1024;
 
 /** Request headers (sender → receiver) and response headers (receiver → sender). */
 export const HEADER_CLUSTER_ID = 'x-cairn-cluster-id';

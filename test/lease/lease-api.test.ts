@@ -114,7 +114,7 @@ describe('leases across a restart', { timeout: 60_000 }, () => {
       const restartedAt = Date.now();
       assert.deepEqual(c.server.leases.leases().result.sort(), [501n, 502n]);
       assert.equal(await exists(c, 'rs/short'), true);
-      const ttl = c.server.leases.timeToLive(501n, true).result;
+      const ttl = (await c.server.leases.timeToLive(501n, true)).result;
       assert.ok(ttl.ttlSec >= 3n, `remaining ${ttl.ttlSec} s after restart: full TTL plus an election timeout`);
       assert.equal(ttl.keys.length, 1);
       await until(async () => !(await exists(c, 'rs/short')), 6_000, 'expiry after restart');
@@ -133,8 +133,8 @@ describe('leases across a restart', { timeout: 60_000 }, () => {
       await sleep(2_300);
       await c.server.leases.keepAlive(602n);
       c = await c.reopen();
-      const checkpointed = c.server.leases.timeToLive(601n, false).result.ttlSec;
-      const renewed = c.server.leases.timeToLive(602n, false).result.ttlSec;
+      const checkpointed = (await c.server.leases.timeToLive(601n, false)).result.ttlSec;
+      const renewed = (await c.server.leases.timeToLive(602n, false)).result.ttlSec;
       assert.ok(checkpointed >= 17n && checkpointed <= 19n, `checkpointed lease restored with ${checkpointed} s, about 20 - 2.3 + 0.5`);
       assert.ok(renewed >= 20n, `renewed lease restored with ${renewed} s, not an older checkpoint`);
     } finally {

@@ -65,7 +65,7 @@ export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteO
         'TTL is in whole seconds, rounded down; an unknown lease answers TTL "-1".'),
     }, async (req) => {
       const { id, keys } = timeToLiveIn(req.body);
-      const { revision, result } = leases().timeToLive(id, keys);
+      const { revision, result } = await leases().timeToLive(id, keys);
       return timeToLiveOut(header(revision), result);
     });
   }

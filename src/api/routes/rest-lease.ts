@@ -77,7 +77,7 @@ export async function restLeaseRoutes(app: FastifyInstance, opts: { server: Cair
   }, async (req, reply) => {
     const q = req.query as Query;
     const enc = q.encoding === 'base64' ? 'base64' : 'utf8';
-    const { revision, result } = leases().timeToLive(idOf(req), flag(q, 'keys'));
+    const { revision, result } = await leases().timeToLive(idOf(req), flag(q, 'keys'));
     if (result.ttlSec === -1n) return reply.code(404).send({ error: 'lease not found', ...idJson(result.id), revision: revision.toString() });
     return {
       ...idJson(result.id), ttl: result.ttlSec.toString(), granted_ttl: result.grantedTtlSec.toString(), revision: revision.toString(),
