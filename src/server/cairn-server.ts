@@ -165,7 +165,7 @@ export class CairnServer {
       onUnreachable: (id) => this.member.node.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.member.node.reportSnapshot(id, ok),
       openSnapshotData: () => this.member.snapshotData(),
-      onClusterMismatch: (peer, theirs) => fatal(`peer ${peer.toString(16)} belongs to cluster ${theirs?.toString(16) ?? '(unknown)'}, but this data dir belongs to cluster ${this.identity.clusterId.toString(16)}: refusing to join another cluster (wrong --data-dir or --initial-cluster-token?)`),
+      onClusterMismatch: (peer, theirs) => this.clusterMismatch(peer, theirs, electionTimeoutMs, fatal),
       onRemoved: () => fatal('this member has been removed from the cluster; stopping'),
     });
     for (const m of members.list()) if (m.id !== self) transport.addPeer(m.id, m.peerUrls);
@@ -377,6 +377,28 @@ export class CairnServer {
       }
     }
     return { totalBytes, chunks: chunks() };
+  }
+
+  /** Peers that answered "another cluster" lately: peer → when (ms). */
+  private readonly mismatchedPeers = new Map<bigint, number>();
+
+  /**
+   * A peer answered that it belongs to another cluster. Both sides see the same refusal, so who
+   * is wrong is decided by numbers: a member without a leader that cannot reach a quorum of its
+   * voters without the refusing peers is the odd one out (a data dir of another cluster, or a
+   * wrong --initial-cluster-token) and stops, naming both cluster IDs. A member with a leader, or
+   * one refused by a minority, only logs it (the transport rate-limits that): a stale member
+   * must never stop the healthy cluster.
+   */
+  private clusterMismatch(peer: bigint, theirs: bigint | null, electionTimeoutMs: number, fatal: (reason: string) => void): void {
+    const now = Date.now();
+    this.mismatchedPeers.set(peer, now);
+    for (const [id, at] of this.mismatchedPeers) if (now - at > 5 * electionTimeoutMs) this.mismatchedPeers.delete(id);
+    const voters = this.member.node.status().confState.voters;
+    const refusing = voters.filter((id) => this.mismatchedPeers.has(id)).length;
+    const quorum = Math.floor(voters.length / 2) + 1;
+    if (this.member.leader !== 0n || voters.length - refusing >= quorum) return;
+    fatal(`peer ${peer.toString(16)} belongs to cluster ${theirs?.toString(16) ?? '(unknown)'}, but this data dir belongs to cluster ${this.identity.clusterId.toString(16)}, and ${refusing} of ${voters.length} voters refuse this member: refusing to run in another cluster (wrong --data-dir or --initial-cluster-token?)`);
   }
 
   /**
