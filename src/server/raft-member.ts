@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { CairnError } from '../errors/errors.js';
 import type { MvccStore } from '../mvcc/store.js';
 import {
-  RawNode, decodeConfChange, isRaftError, seededRandom,
+  MessageType, RawNode, decodeConfChange, isRaftError, seededRandom,
   type ConfChange, type ConfState, type Entry, type Message, type NodeId, type Ready, type Status,
 } from '../raft/index.js';
 import type { PeerTransport } from '../transport/index.js';
@@ -327,7 +327,10 @@ export class RaftMember implements Proposer {
   /**
    * One Ready. Committed entries are applied before this Ready's new entries are fsync'd: they
    * are already on a quorum's disks, so their clients need not wait for the next fsync (etcd
-   * does the same). Messages still go out only after the fsync.
+   * does the same). A leader's appends and heartbeats go out before its own fsync, so followers
+   * write in parallel with it (Raft thesis §10.2.1, as etcd): safe because the core counts the
+   * leader's own copy only at advance(), after the fsync, and a leader's messages promise nothing
+   * about its own disk. Every other message (votes, append answers) waits for the fsync.
    */
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.noteSoftState(rd.softState.lead);
@@ -335,10 +338,18 @@ export class RaftMember implements Proposer {
     if (rd.snapshot && rd.snapshot.metadata.index > 0) await this.installSnapshot(rd.snapshot);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
+    let after = rd.messages;
+    if (rd.mustSync && after.length > 0 && this.leaderId === this.opts.memberId) {
+      const early = after.filter(sendableBeforeFsync);
+      if (early.length > 0) {
+        this.transport.send(early);
+        after = after.filter((m) => !sendableBeforeFsync(m));
+      }
+    }
     if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
     // A commit-only change needs no fsync (etcd's MustSync): it rides along with the next one.
     if (rd.mustSync) await this.storage.persist();
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (after.length > 0) this.transport.send(after);
     this.campaignIfAlone();
     for (const rs of rd.readStates) this.confirmRead(Buffer.from(rs.requestCtx).toString('latin1'), rs.index);
     this.serveReads();
@@ -643,6 +654,11 @@ export class RaftMember implements Proposer {
   }
 }
 
+
+/** A leader's messages that carry nothing of its own unpersisted state (see handleReady). */
+function sendableBeforeFsync(m: Message): boolean {
+  return m.type === MessageType.App || m.type === MessageType.Heartbeat;
+}
 
 function sameConf(a: ConfState, b: ConfState): boolean {
   const eq = (x: readonly bigint[], y: readonly bigint[]) => x.length === y.length && x.every((v, i) => v === y[i]);
