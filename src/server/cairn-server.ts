@@ -106,6 +106,7 @@ export class CairnServer {
   /** The cluster's alarms (NOSPACE, CORRUPT), as applied from the log. */
   alarms!: AlarmTable;
   private dbSizeSample = { atMs: 0, bytes: 0 };
+  private raisingNoSpace = false;
   private readonly eventListeners = new Set<(events: Event[], revision: bigint) => void>();
   private closed = false;
 
@@ -446,11 +447,14 @@ export class CairnServer {
     const now = Date.now();
     if (now - this.dbSizeSample.atMs > DB_SIZE_SAMPLE_MS) this.dbSizeSample = { atMs: now, bytes: this.store.dbSizeBytes() };
     if (this.dbSizeSample.bytes + costOf(req) < quota) return;
-    if (!this.alarms.list().some((a) => a.memberId === this.identity.memberId && a.alarm === 'NOSPACE')) {
+    const raised = this.alarms.list().some((a) => a.memberId === this.identity.memberId && a.alarm === 'NOSPACE');
+    if (!raised && !this.raisingNoSpace) {
+      // One activation in flight at a time: a burst of refused writes proposes it once.
+      this.raisingNoSpace = true;
       this.options.logger.warn({ dbSizeBytes: this.dbSizeSample.bytes, quotaBackendBytes: quota }, 'database space exceeded: raising the NOSPACE alarm');
-      this.proposer.propose({ alarm: { action: 'activate', memberId: this.identity.memberId, alarm: 'NOSPACE' } }).catch((e: Error) => {
-        this.options.logger.warn({ err: e }, 'could not raise the NOSPACE alarm');
-      });
+      this.proposer.propose({ alarm: { action: 'activate', memberId: this.identity.memberId, alarm: 'NOSPACE' } })
+        .catch((e: Error) => { this.options.logger.warn({ err: e }, 'could not raise the NOSPACE alarm'); })
+        .finally(() => { this.raisingNoSpace = false; });
     }
     throw new CairnError('NoSpace');
   }
