@@ -7,7 +7,7 @@
  * Owns: the processes, proxies and temp dirs it starts; it stops and removes them at the end
  * (the data dirs and the history file are kept when the verdict is not ok).
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../support/cluster.js';
@@ -31,6 +31,8 @@ export interface CampaignOptions {
   timing?: NemesisTiming;
   /** Where to write the history file; default: a temp dir. */
   historyPath?: string;
+  /** Keep the history file always, or only when the verdict is not ok (default). */
+  keepHistory?: 'always' | 'on-failure';
   log?: (line: string) => void;
 }
 
@@ -131,7 +133,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     };
     await writeFile(historyPath, JSON.stringify(history));
     report = analyze(history);
-    if (nemesis.error) report.problems.unshift(`nemesis failed: ${nemesis.error.message}`), report.ok = false;
+    if (nemesis.error) {
+      report.problems.unshift(`nemesis failed: ${nemesis.error.message}`);
+      report.ok = false;
+    }
+    if (report.ok && o.keepHistory !== 'always') await rm(historyPath, { force: true });
     return { report, historyPath };
   } catch (e) {
     // Keep what was recorded: the failure is replayable as far as it got.

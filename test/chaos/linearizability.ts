@@ -62,8 +62,11 @@ export interface Verdict {
   readonly keys: KeyVerdict[];
 }
 
-/** Default bound on configurations explored for one key before answering `unknown`. */
-export const defaultMaxConfigurations = 5_000_000;
+/**
+ * Default bound on configurations explored for one key before answering `unknown`. Each memo
+ * entry holds a bitset of the key's ops (a 10,000-op key: 1.25 KB), so this bounds memory too.
+ */
+export const defaultMaxConfigurations = 300_000;
 
 /**
  * One model step: the next state if the op, with this output, could take effect on `state`;

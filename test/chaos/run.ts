@@ -36,6 +36,7 @@ async function main(): Promise<number> {
       clients: { type: 'string' },
       out: { type: 'string' },
       check: { type: 'string' },
+      'serializable-reads': { type: 'boolean', default: false },
     },
   });
   if (values.check !== undefined) {
@@ -56,7 +57,11 @@ async function main(): Promise<number> {
   const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
   const { report, historyPath } = await runCampaign({
     seed, nodes, timeSec, faults: faults as FaultKind[], historyPath: values.out,
-    workload: values.clients !== undefined ? { clients: Number(values.clients) } : undefined,
+    keepHistory: 'always',
+    workload: {
+      ...(values.clients !== undefined ? { clients: Number(values.clients) } : {}),
+      serializableReads: values['serializable-reads'],
+    },
   });
   printReport(report);
   console.log(`chaos: seed ${seed}; history ${historyPath}${report.ok ? '' : ' (kept; replay the check with --check, the schedule with --seed)'}`);

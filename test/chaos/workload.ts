@@ -24,13 +24,18 @@ export interface WorkloadOptions {
   leaseKeys: number;
   leaseTtlSec: number;
   opTimeoutMs: number;
+  /**
+   * Reads with `serializable: true` (local, possibly stale). Off in every real campaign: it
+   * exists to show that the checker catches stale reads end to end (`--serializable-reads`).
+   */
+  serializableReads: boolean;
 }
 
 /**
  * Lease keys are many and lease puts rare, so most leases expire with their keys still attached
  * (a lease put on a key replaces the earlier lease's value, and that lease then deletes nothing).
  */
-export const defaultWorkload: WorkloadOptions = { clients: 6, registerKeys: 8, leaseKeys: 48, leaseTtlSec: 3, opTimeoutMs: 2_000 };
+export const defaultWorkload: WorkloadOptions = { clients: 6, registerKeys: 8, leaseKeys: 48, leaseTtlSec: 3, opTimeoutMs: 2_000, serializableReads: false };
 
 export function registerKeyNames(o: WorkloadOptions): string[] {
   return Array.from({ length: o.registerKeys }, (_, i) => `${chaosPrefix}k/${i}`);
@@ -62,7 +67,8 @@ export class GatewayClient {
 
   /**
    * One call. An error answer is `fail` only when it says the request was refused before it
-   * could take effect (a lease that does not exist); every other error, a timeout or a reset
+   * could take effect (a lease that does not exist) or the connection was refused; every other
+   * error, a timeout or a reset
    * is `info`: the write may yet be applied.
    */
   async call(url: string, path: string, body: unknown): Promise<Outcome> {
@@ -76,7 +82,9 @@ export class GatewayClient {
       const definite = /requested lease not found/.test(text);
       return { status: definite ? 'fail' : 'info', error: `${res.statusCode} ${text.slice(0, 200)}` };
     } catch (e) {
-      return { status: 'info', error: (e as Error).name + ': ' + (e as Error).message };
+      // A refused connection never reached the member: the request cannot have taken effect.
+      const code = (e as { code?: string }).code;
+      return { status: code === 'ECONNREFUSED' ? 'fail' : 'info', error: `${(e as Error).name}${code ? ` ${code}` : ''}: ${(e as Error).message}` };
     }
   }
 
@@ -110,7 +118,7 @@ export async function runClient(
     const key = kind === 'lease-read' ? rng.pick(leaseKeys) : rng.pick(keys);
     if (kind === 'read' || kind === 'lease-read') {
       const op = rec.invoke({ client: index, member: m.name, key, kind: 'read' });
-      const r = await gwc.call(m.url, '/v3/kv/range', { key: b64(key) });
+      const r = await gwc.call(m.url, '/v3/kv/range', { key: b64(key), ...(o.serializableReads ? { serializable: true } : {}) });
       if (r.status !== 'ok') { rec.complete(op, 'fail', { error: r.error }); continue; }
       const kv = (r.json.kvs ?? [])[0];
       const seen = kv === undefined ? null : unb64(kv.value);
