@@ -28,6 +28,11 @@ export interface MemberLayout {
   readonly dataDir: string;
   readonly clientPort: number;
   readonly peerPort: number;
+  /**
+   * The peer port other members are told to use, when it is not `peerPort` (a test's proxy in
+   * front of the member, as the chaos harness uses for partitions). Default: `peerPort`.
+   */
+  readonly advertisedPeerPort?: number;
   /** etcd's `--initial-cluster`: `name=peerUrl,...` (one entry for a single node). */
   readonly initialCluster: string;
   readonly initialClusterToken: string;
@@ -144,13 +149,14 @@ export async function singleMemberLayout(
 export function memberFlags(m: MemberLayout, clusterState: 'new' | 'existing' = 'new'): string[] {
   const clientUrl = `http://127.0.0.1:${m.clientPort}`;
   const peerUrl = `http://127.0.0.1:${m.peerPort}`;
+  const advertisedPeerUrl = `http://127.0.0.1:${m.advertisedPeerPort ?? m.peerPort}`;
   return [
     '--name', m.name,
     '--data-dir', m.dataDir,
     '--listen-client-urls', clientUrl,
     '--advertise-client-urls', clientUrl,
     '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
+    '--initial-advertise-peer-urls', advertisedPeerUrl,
     '--initial-cluster', m.initialCluster,
     '--initial-cluster-token', m.initialClusterToken,
     '--initial-cluster-state', clusterState,
@@ -285,7 +291,7 @@ function makeHandle(
     name: m.name,
     pid: child.pid!,
     clientUrl: `http://127.0.0.1:${m.clientPort}`,
-    peerUrl: `http://127.0.0.1:${m.peerPort}`,
+    peerUrl: `http://127.0.0.1:${m.advertisedPeerPort ?? m.peerPort}`,
     dataDir: m.dataDir,
     stop,
     kill9: () => signalAndWait('SIGKILL'),
