@@ -4,19 +4,15 @@
  * member, serves its HTTP face on every --listen-client-urls address, and shuts down cleanly
  * on SIGTERM/SIGINT (in-flight requests finish, the store closes). Thin by design.
  */
-import { createServer, type Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
+import { DEFAULT_CLIENT_CONNECTION_LIMITS, listenClients } from '../api/listeners.js';
 import { PACKAGE_VERSION } from '../api/version.js';
-import { ConfigError, loadServerConfig, portOf, urlText, type Config } from '../config/index.js';
+import { ConfigError, loadServerConfig, urlText, type Config } from '../config/index.js';
 import { CAIRN_VERSION, CLUSTER_VERSION, CairnServer } from '../server/cairn-server.js';
 import { DataDirError } from '../server/identity.js';
 import { notifySystemdReady } from '../server/systemd-notify.js';
-
-function bindHost(u: URL): string {
-  const h = u.hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' ? '127.0.0.1' : h;
-}
+import { httpsServerOptions, loadTlsMaterial, TlsSetupError, type TlsMaterial } from '../server/tls-material.js';
 
 async function main(): Promise<number> {
   let loaded;
@@ -52,8 +48,29 @@ let fatalReason: string | null = null;
 /** How long a stopping member keeps answering (with `Connection: close`) before it closes. */
 const DRAIN_GRACE_MS = 300;
 
+/** Both sides' TLS material (files read, auto-TLS certificates made), or a message why not. */
+async function loadTls(config: Config, logger: Logger): Promise<{ client: TlsMaterial | null; peer: TlsMaterial | null }> {
+  const hostsOf = (urls: readonly URL[]) => urls.map((u) => u.hostname);
+  const client = await loadTlsMaterial('client', config.clientTls, config, config.dataDir,
+    hostsOf([...config.listenClientUrls, ...config.advertiseClientUrls]), logger);
+  const peer = await loadTlsMaterial('peer', config.peerTls, config, config.dataDir,
+    hostsOf([...config.listenPeerUrls, ...config.initialAdvertisePeerUrls]), logger);
+  return { client, peer };
+}
+
 async function serve(config: Config, logger: Logger): Promise<number> {
   let server: CairnServer;
+  let tls;
+  try {
+    tls = await loadTls(config, logger);
+  } catch (e) {
+    if (e instanceof TlsSetupError) {
+      logger.fatal(e.message);
+      process.stderr.write(`cairn: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
   try {
     server = await CairnServer.start({
       name: config.name,
@@ -65,6 +82,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       maxRequestBytes: config.maxRequestBytes,
       quotaBackendBytes: config.quotaBackendBytes,
       logger,
+      peerTls: tls.peer,
       leaseWatch: { electionTimeoutMs: config.electionTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
       cluster: {
         initialCluster: config.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls.map(urlText) })),
@@ -88,21 +106,17 @@ async function serve(config: Config, logger: Logger): Promise<number> {
     throw e;
   }
   const app = await buildApp(server, { maxRequestBytes: config.maxRequestBytes, logger });
-  const [first, ...rest] = config.listenClientUrls;
-  await app.listen({ host: bindHost(first), port: portOf(first) });
-  const extra: Server[] = [];
-  for (const u of rest) {
-    const s = createServer((req, res) => app.routing(req, res));
-    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(portOf(u), bindHost(u), resolve));
-    extra.push(s);
-  }
+  const listener = await listenClients(app, config.listenClientUrls, tls.client === null ? null : httpsServerOptions(tls.client), {
+    ...DEFAULT_CLIENT_CONNECTION_LIMITS, maxConcurrentStreams: config.maxConcurrentStreams,
+  });
   logger.info({ listenClientUrls: config.listenClientUrls.map(String) }, 'serving client requests');
   notifySystemdReady(logger);
   await waitForSignal(logger);
   app.beginDrain();
   await new Promise((r) => setTimeout(r, DRAIN_GRACE_MS));
-  await Promise.all(extra.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  // The app first: it ends the open watch and keep-alive streams, so the listeners can close.
   await app.close();
+  await listener.close();
   await server.close();
   if (fatalReason) {
     process.stderr.write(`cairn: ${fatalReason}\n`);

@@ -119,6 +119,7 @@ function buildMember(r: Resolved) {
     quotaBackendBytes,
     maxRequestBytes,
     maxTxnOps: parseInteger(r.entry('max-txn-ops'), { min: 1, unit: 'operations' }),
+    maxConcurrentStreams: parseInteger(r.entry('max-concurrent-streams'), { min: 1, max: 2 ** 32 - 1, unit: 'requests per connection' }),
   };
 }
 

@@ -53,6 +53,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   value('quota-backend-bytes', 'Member', 0, 'Raise alarms when backend size exceeds the given quota (0 defaults to 2 GiB).'),
   value('max-txn-ops', 'Member', D.maxTxnOps, 'Maximum number of operations permitted in a transaction.'),
   value('max-request-bytes', 'Member', D.maxRequestBytes, 'Maximum client request size in bytes the server will accept.'),
+  value('max-concurrent-streams', 'Member', D.maxConcurrentStreams, 'Maximum requests in flight at once on one client connection (pipelined requests and open watch/keep-alive streams); etcd\'s default is unlimited, Cairn\'s is bounded.'),
 
   value('initial-advertise-peer-urls', 'Clustering', D.initialAdvertisePeerUrls.join(','), "List of this member's peer URLs to advertise to the rest of the cluster."),
   value('initial-cluster', 'Clustering', '', 'Initial cluster configuration for bootstrapping: name=peer-url pairs, comma-separated.', '${name}=<initial-advertise-peer-urls>'),
@@ -159,7 +160,6 @@ export const COMPAT_SETTINGS: readonly CompatSpec[] = [
   ignored('grpc-keepalive-min-time', false, NO_GRPC),
   ignored('grpc-keepalive-interval', false, NO_GRPC),
   ignored('grpc-keepalive-timeout', false, NO_GRPC),
-  ignored('max-concurrent-streams', false, NO_GRPC),
   ignored('enable-grpc-gateway', true, 'the HTTP+JSON API is always on'),
   ignored('backend-batch-interval', false, 'Cairn commits one LMDB transaction per applied batch'),
   ignored('backend-batch-limit', false, 'Cairn commits one LMDB transaction per applied batch'),

@@ -77,6 +77,8 @@ export interface Config {
   readonly quotaBackendBytes: number;
   readonly maxRequestBytes: number;
   readonly maxTxnOps: number;
+  /** Requests in flight on one client connection (etcd's --max-concurrent-streams). */
+  readonly maxConcurrentStreams: number;
 
   // --- clustering
   readonly initialAdvertisePeerUrls: readonly URL[];
@@ -152,6 +154,7 @@ export const DEFAULTS = Object.freeze({
   quotaBackendBytes: DEFAULT_QUOTA_BACKEND_BYTES,
   maxRequestBytes: 1_572_864,
   maxTxnOps: 128,
+  maxConcurrentStreams: 128,
   initialAdvertisePeerUrls: Object.freeze(['http://localhost:2380']),
   advertiseClientUrls: Object.freeze(['http://localhost:2379']),
   initialClusterState: 'new',

@@ -20,7 +20,7 @@ import { ServerMetrics } from './metrics.js';
 import type { LeaseService } from './lease-service.js';
 import { setUpLeasesAndWatches, type LeaseWatchOptions } from './lease-watch-setup.js';
 import type { BatchApply, Proposer } from './proposer.js';
-import { CallError, createPeerServer, PeerCallError, PeerTransport, type PeerServer } from '../transport/index.js';
+import { CallError, createPeerServer, PeerCallError, PeerTransport, type PeerServer, type PeerTlsOptions } from '../transport/index.js';
 import type { TimeToLiveResult } from './lease-service.js';
 import { prepareMember, type InitialMember } from './cluster-bootstrap.js';
 import type { MembershipTable } from './membership.js';
@@ -74,6 +74,9 @@ export interface ServerOptions {
   cluster?: ClusterOptions;
   /** Called when the member must stop for good (removed from the cluster, wrong cluster). */
   onFatal?: (reason: string) => void;
+  /** Peer TLS (--peer-* flags, see tls-material.ts): used by the peer listener, by every
+   * connection to other members, and by a joining member asking for the member list. */
+  peerTls?: PeerTlsOptions | null;
 }
 
 export interface ClusterOptions {
@@ -129,6 +132,7 @@ export class CairnServer {
       initialCluster: c.initialCluster ?? [{ name: options.name, peerUrls: options.initialAdvertisePeerUrls }],
       initialClusterState: c.initialClusterState ?? 'new', initialClusterToken: options.initialClusterToken,
       initialAdvertisePeerUrls: options.initialAdvertisePeerUrls, advertiseClientUrls: options.advertiseClientUrls,
+      peerTls: options.peerTls ?? null,
     }, logger);
     const identity = prepared.identity;
     const snapDir = join(memberDir(options.dataDir), 'snap');
@@ -162,7 +166,7 @@ export class CairnServer {
     };
     const transport = new PeerTransport({
       clusterId: this.identity.clusterId, memberId: self, peerUrls: this.options.initialAdvertisePeerUrls, logger,
-      serverVersion: CAIRN_VERSION,
+      serverVersion: CAIRN_VERSION, tls: this.options.peerTls ?? null,
       onUnreachable: (id) => this.member.node.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.member.node.reportSnapshot(id, ok),
       openSnapshotData: () => this.member.snapshotData(),
@@ -188,7 +192,7 @@ export class CairnServer {
     this.member.onRemoved = () => fatal('this member has been removed from the cluster; stopping');
     if ((c.listenPeerUrls ?? []).length > 0) {
       this.peerServer = await createPeerServer({
-        transport, listenUrls: c.listenPeerUrls!,
+        transport, listenUrls: c.listenPeerUrls!, tls: this.options.peerTls ?? null,
         handler: {
           onMessages: (msgs) => this.member.step(msgs),
           onSnapshot: (m, data) => this.member.receiveSnapshot(m, data),

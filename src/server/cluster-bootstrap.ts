@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { encodeConfChange, type Entry } from '../raft/index.js';
-import { fetchClusterMembers, resolveLimits } from '../transport/index.js';
+import { fetchClusterMembers, resolveLimits, type PeerTlsOptions } from '../transport/index.js';
 import { computeClusterId, computeMemberId, DataDirError, memberDir, readIdentity, writeIdentity, type Identity } from './identity.js';
 import { encodeMemberContext, MembershipTable, type Member } from './membership.js';
 import { WalStorage } from './raft-storage.js';
@@ -27,6 +27,8 @@ export interface ClusterStartOptions {
   initialClusterToken: string;
   initialAdvertisePeerUrls: string[];
   advertiseClientUrls: string[];
+  /** For https peer URLs: the member list is read with the peer certificate. */
+  peerTls?: PeerTlsOptions | null;
 }
 
 export interface PreparedMember {
@@ -84,7 +86,12 @@ async function joinExistingCluster(o: ClusterStartOptions, dir: string, logger: 
   const own = new Set(o.initialAdvertisePeerUrls);
   const peerUrls = o.initialCluster.filter((m) => !m.peerUrls.some((u) => own.has(u))).flatMap((m) => m.peerUrls);
   if (peerUrls.length === 0) throw new DataDirError('--initial-cluster-state existing needs the other members in --initial-cluster');
-  const cluster = await fetchClusterMembers(peerUrls, { limits: resolveLimits() });
+  let cluster;
+  try {
+    cluster = await fetchClusterMembers(peerUrls, { tls: o.peerTls ?? null, limits: resolveLimits() });
+  } catch (e) {
+    throw new DataDirError(`cannot join the existing cluster: ${(e as Error).message}`);
+  }
   const me = cluster.members.find((m) => m.peerUrls.some((u) => own.has(u)));
   if (!me) {
     throw new DataDirError(`this member (${[...own].join(',')}) is not in the cluster ${cluster.clusterId.toString(16)}; add it first with "member add"`);

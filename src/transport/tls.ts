@@ -5,7 +5,9 @@
  * and undici (client).
  *
  * Owns: how a peer certificate is checked. Must never: read files (the host reads them, so a
- * missing file is reported at start with its path), or turn verification off.
+ * missing file is reported at start with its path), or turn verification off — except for a
+ * self-signed auto-TLS certificate (`selfSigned`), where, as in etcd's --peer-auto-tls, each
+ * member has its own certificate that no other can verify: encryption without authentication.
  *
  * One certificate serves both sides, as in etcd: the member presents it as a server on its
  * peer listener and as a client when it connects to other members.
@@ -31,6 +33,8 @@ export interface PeerTlsOptions {
   readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3' | null;
   /** PEM certificate revocation list(s). */
   readonly crl?: string | Buffer | null;
+  /** The certificate is self-signed (auto-TLS): dialing peers does not verify theirs. */
+  readonly selfSigned?: boolean;
 }
 
 function caList(ca: PeerTlsOptions['ca']): (string | Buffer)[] | undefined {
@@ -38,9 +42,12 @@ function caList(ca: PeerTlsOptions['ca']): (string | Buffer)[] | undefined {
   return Array.isArray(ca) ? [...(ca as (string | Buffer)[])] : [ca as string | Buffer];
 }
 
-/** Options for https.createServer. */
+/**
+ * Options for https.createServer. As etcd's TLSInfo.ServerConfig, a trusted CA file alone
+ * also requires client certificates signed by it (not only --client-cert-auth).
+ */
 export function serverTlsOptions(tls: PeerTlsOptions): HttpsServerOptions {
-  const clientAuth = tls.clientCertAuth === true;
+  const clientAuth = tls.clientCertAuth === true || (tls.ca !== undefined && tls.ca !== null && tls.selfSigned !== true);
   return {
     cert: tls.cert,
     key: tls.key,
@@ -61,7 +68,7 @@ export function clientTlsOptions(tls: PeerTlsOptions | null): Record<string, unk
     cert: tls.cert,
     key: tls.key,
     ca: caList(tls.ca),
-    rejectUnauthorized: true,
+    rejectUnauthorized: tls.selfSigned !== true,
     ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
     ...(tls.minVersion ? { minVersion: tls.minVersion } : {}),
     ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}),
