@@ -32,7 +32,7 @@ function clusterHeader(server: CairnServer): Json {
 }
 
 /** A uint64 member ID, given as a JSON number or string. */
-function uint64In(v: unknown): bigint {
+export function uint64In(v: unknown): bigint {
   if (v === undefined || v === null) return 0n;
   const n = BigInt(v as string | number);
   if (n < 0n || n >= 1n << 64n) throw new CairnError('BadRequest', `json: cannot unmarshal number ${String(v)} into Go value of type uint64`);

@@ -11,6 +11,7 @@ import type { CairnServer } from '../../server/cairn-server.js';
 import { headerOut, type Json } from '../gateway/kv-codec.js';
 import { int64Field } from '../gateway/schemas.js';
 import { GatewayStream } from '../gateway/stream.js';
+import { uint64In } from './cluster.js';
 
 const tags = ['maintenance (etcd gateway)'];
 const obj = (properties: Record<string, unknown>) => ({ type: ['object', 'null'], properties });
@@ -35,13 +36,6 @@ function enumIn<T extends string>(v: unknown, names: readonly T[], goType: strin
   throw new CairnError('BadRequest', `json: cannot unmarshal ${JSON.stringify(v)} into Go value of type ${goType}`);
 }
 
-function memberIdIn(v: unknown): bigint {
-  if (v === undefined || v === null) return 0n;
-  const n = BigInt(v as string | number);
-  if (n < 0n || n >= 1n << 64n) throw new CairnError('BadRequest', `json: cannot unmarshal number ${String(v)} into Go value of type uint64`);
-  return n;
-}
-
 export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { server: CairnServer; streams: Set<{ end(): void }> }): Promise<void> {
   const { server } = opts;
 
@@ -55,7 +49,7 @@ export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { ser
     const b = (req.body ?? {}) as Json;
     const action = enumIn(b.action, ACTIONS, 'etcdserverpb.AlarmRequest_AlarmAction', (n) => n.toUpperCase());
     const alarm = enumIn<AlarmType>(b.alarm, ALARM_TYPES, 'etcdserverpb.AlarmType', (n) => n);
-    const { result } = await server.alarm(action, memberIdIn(b.memberID), alarm);
+    const { result } = await server.alarm(action, uint64In(b.memberID), alarm);
     // etcd 3.4 answers alarm calls without a header.
     const out: Json = {};
     if (result.length > 0) out.alarms = result.map((a) => ({ memberID: a.memberId.toString(), alarm: a.alarm }));
