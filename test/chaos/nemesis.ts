@@ -45,6 +45,13 @@ export async function leaderIndex(m: Members, gwc: GatewayClient): Promise<numbe
   return undefined;
 }
 
+/** What a member logs (at info) when it installed a leader's snapshot. */
+const snapshotInstalledLine = /installed the leader's snapshot/g;
+
+export function snapshotInstalls(h: ServerHandle): number {
+  return (h.logs().match(snapshotInstalledLine) ?? []).length;
+}
+
 export class Nemesis {
   private readonly rng: Rng;
   private stopped = false;
@@ -144,7 +151,11 @@ export class Nemesis {
     return a;
   }
 
+  /** Lines matching `snapshotInstalledLine` in the logs of members since replaced by a restart. */
+  snapshotInstallsBeforeRestarts = 0;
+
   private async restart(i: number): Promise<void> {
+    this.snapshotInstallsBeforeRestarts += snapshotInstalls(this.members.handles[i]);
     this.members.handles[i] = await this.members.handles[i].restart();
     this.down.delete(i);
   }
