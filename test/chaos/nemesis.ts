@@ -1,6 +1,7 @@
 /**
  * The nemesis: on a seeded schedule, one fault at a time — kill -9 a random member and restart
- * it, kill -9 the leader and restart it, SIGSTOP a member then SIGCONT it, move leadership to a
+ * it, kill -9 the leader and restart it, kill -9 a majority at once (the cluster stops; every
+ * member restarts from its disk), SIGSTOP a member then SIGCONT it, move leadership to a
  * random follower, and partition the members (the leader alone, or a random minority) through
  * the peer proxies. Every fault is logged as a window [start, end] in the history; a fault ends
  * when it is healed (the member restarted and healthy, resumed, the partition lifted).
@@ -14,7 +15,7 @@ import type { Recorder } from './history.js';
 import type { PartitionProxies } from './partition-proxy.js';
 import type { GatewayClient } from './workload.js';
 
-export const allFaults = ['kill', 'kill-leader', 'pause', 'transfer-leader', 'partition'] as const;
+export const allFaults = ['kill', 'kill-leader', 'kill-majority', 'pause', 'transfer-leader', 'partition'] as const;
 export type FaultKind = typeof allFaults[number];
 
 export interface NemesisTiming {
@@ -103,6 +104,17 @@ export class Nemesis {
         await this.members.handles[i].kill9();
         await this.sleep(this.timing.holdMinMs, this.timing.holdMaxMs);
         await this.restart(i);
+        this.rec.faultEnd(f);
+        return;
+      }
+      case 'kill-majority': {
+        const chosen = this.shuffled(n).slice(0, Math.floor(n / 2) + 1).sort();
+        const f = this.rec.faultStart(kind, `kill -9 ${chosen.map((i) => names[i]).join(',')}`);
+        for (const i of chosen) this.down.add(i);
+        await Promise.all(chosen.map((i) => this.members.handles[i].kill9()));
+        await this.sleep(this.timing.holdMinMs, this.timing.holdMaxMs);
+        // Together: each waits for /health, which needs a quorum of them back.
+        await Promise.all(chosen.map((i) => this.restart(i)));
         this.rec.faultEnd(f);
         return;
       }
