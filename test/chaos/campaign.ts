@@ -16,7 +16,7 @@ import { freePorts } from '../support/ports.js';
 import { launchMember, type MemberLayout, type ServerHandle } from '../support/member.js';
 import { historyFormatVersion, nowNs, Recorder, type HistoryFile } from './history.js';
 import { analyze, type Report } from './history-check.js';
-import { Nemesis, type FaultKind, type NemesisTiming, defaultTiming } from './nemesis.js';
+import { Nemesis, snapshotInstalls, type FaultKind, type NemesisTiming, defaultTiming } from './nemesis.js';
 import { PartitionProxies } from './partition-proxy.js';
 import {
   GatewayClient, MemberWatcher, defaultWorkload, leaseKeyNames, leaseKeyPrefix, leaseKeyPrefixEnd, registerKeyNames, runClient, type WorkloadOptions,
@@ -34,6 +34,12 @@ export interface CampaignOptions {
   /** Keep the history file always, or only when the verdict is not ok (default). */
   keepHistory?: 'always' | 'on-failure';
   log?: (line: string) => void;
+  /**
+   * Log snapshots every this many entries, keeping a quarter of that behind each for catch-up,
+   * so members that were down or cut off are often brought back by a snapshot install.
+   * Default: the member's own defaults.
+   */
+  snapshotCount?: number;
 }
 
 export interface CampaignResult {
@@ -47,7 +53,7 @@ const leaseExpiryDeadlineMs = 60_000;
 const watchCatchUpDeadlineMs = 60_000;
 const maxWatchEventsPerMember = 4_000_000;
 
-async function startMembers(nodes: number, proxies: PartitionProxies): Promise<ServerHandle[]> {
+async function startMembers(nodes: number, proxies: PartitionProxies, extraArgs: string[], logLevel: string): Promise<ServerHandle[]> {
   const entry = cairnEntry();
   if (!entry.exists) throw new Error(`cairn not built: ${entry.file}`);
   const ports = await freePorts(3 * nodes);
@@ -60,7 +66,7 @@ async function startMembers(nodes: number, proxies: PartitionProxies): Promise<S
     layouts.push({
       kind: 'cairn', name: names[i], dataDir: await mkdtemp(join(tmpdir(), `cairn-chaos-${names[i]}-`)),
       clientPort: ports[3 * i], peerPort: ports[3 * i + 1], advertisedPeerPort: ports[3 * i + 2],
-      initialCluster, initialClusterToken: `chaos-${ports[0]}`, logLevel: 'warn', extraArgs: [], env: {},
+      initialCluster, initialClusterToken: `chaos-${ports[0]}`, logLevel, extraArgs, env: {},
       readyTimeoutMs: 30_000, stopTimeoutMs: 10_000, command: entry.command, commandArgs: entry.args,
     });
   }
@@ -91,10 +97,16 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   let report: Report | undefined;
   const historyPath = o.historyPath ?? join(await mkdtemp(join(tmpdir(), 'cairn-chaos-history-')), `history-seed-${o.seed}.json`);
   try {
-    handles = await startMembers(o.nodes, proxies);
+    const extraArgs = o.snapshotCount === undefined ? [] : [
+      '--snapshot-count', String(o.snapshotCount),
+      '--experimental-snapshot-catchup-entries', String(Math.max(1, Math.floor(o.snapshotCount / 4))),
+    ];
+    // At info a member says when it installs a snapshot; the report counts those lines.
+    handles = await startMembers(o.nodes, proxies, extraArgs, o.snapshotCount === undefined ? 'warn' : 'info');
     const members = { handles, ids: await memberIds(handles, gwc) };
     proxies.setMemberIds(new Map(handles.map((h, i) => [h.name, BigInt(members.ids[i]).toString(16)])));
-    log(`chaos: seed ${o.seed}, ${o.nodes} members, ${o.timeSec}s, faults ${o.faults.join(',') || 'none'}, ${workload.clients} clients`);
+    log(`chaos: seed ${o.seed}, ${o.nodes} members, ${o.timeSec}s, faults ${o.faults.join(',') || 'none'}, ${workload.clients} clients` +
+      (o.snapshotCount === undefined ? '' : `, snapshot every ${o.snapshotCount} entries`));
     const urlOf = (i: number) => () => members.handles[i].clientUrl;
     for (let i = 0; i < o.nodes; i++) {
       const w = new MemberWatcher(handles[i].name, urlOf(i), maxWatchEventsPerMember);
@@ -133,6 +145,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     };
     await writeFile(historyPath, JSON.stringify(history));
     report = analyze(history);
+    if (o.snapshotCount !== undefined) {
+      const installs = nemesis.snapshotInstallsBeforeRestarts + members.handles.reduce((n, h) => n + snapshotInstalls(h), 0);
+      report.notes.push(`snapshot installs on lagging members: ${installs}`);
+    }
     if (nemesis.error) {
       report.problems.unshift(`nemesis failed: ${nemesis.error.message}`);
       report.ok = false;

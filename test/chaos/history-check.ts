@@ -33,6 +33,8 @@ export interface Report {
   leases: { expiries: number; keysDeleted: number };
   availability: { overall: Availability; duringFaults: Availability; withoutFaults: Availability; byFault: Record<string, Availability> };
   faults: Record<string, number>;
+  /** Facts about the run worth printing (from the history's notes, and the campaign's). */
+  notes: string[];
 }
 
 const maxProblemsListed = 20;
@@ -277,5 +279,6 @@ export function analyze(h: HistoryFile, maxConfigurations?: number): Report {
       byFault,
     },
     faults,
+    notes: [...h.notes],
   };
 }

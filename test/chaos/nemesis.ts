@@ -1,6 +1,7 @@
 /**
  * The nemesis: on a seeded schedule, one fault at a time — kill -9 a random member and restart
- * it, kill -9 the leader and restart it, SIGSTOP a member then SIGCONT it, move leadership to a
+ * it, kill -9 the leader and restart it, kill -9 a majority at once (the cluster stops; every
+ * member restarts from its disk), SIGSTOP a member then SIGCONT it, move leadership to a
  * random follower, and partition the members (the leader alone, or a random minority) through
  * the peer proxies. Every fault is logged as a window [start, end] in the history; a fault ends
  * when it is healed (the member restarted and healthy, resumed, the partition lifted).
@@ -14,7 +15,7 @@ import type { Recorder } from './history.js';
 import type { PartitionProxies } from './partition-proxy.js';
 import type { GatewayClient } from './workload.js';
 
-export const allFaults = ['kill', 'kill-leader', 'pause', 'transfer-leader', 'partition'] as const;
+export const allFaults = ['kill', 'kill-leader', 'kill-majority', 'pause', 'transfer-leader', 'partition'] as const;
 export type FaultKind = typeof allFaults[number];
 
 export interface NemesisTiming {
@@ -43,6 +44,13 @@ export async function leaderIndex(m: Members, gwc: GatewayClient): Promise<numbe
     if (i >= 0) return i;
   }
   return undefined;
+}
+
+/** What a member logs (at info) when it installed a leader's snapshot. */
+const snapshotInstalledLine = /installed the leader's snapshot/g;
+
+export function snapshotInstalls(h: ServerHandle): number {
+  return (h.logs().match(snapshotInstalledLine) ?? []).length;
 }
 
 export class Nemesis {
@@ -99,6 +107,17 @@ export class Nemesis {
         this.rec.faultEnd(f);
         return;
       }
+      case 'kill-majority': {
+        const chosen = this.shuffled(n).slice(0, Math.floor(n / 2) + 1).sort();
+        const f = this.rec.faultStart(kind, `kill -9 ${chosen.map((i) => names[i]).join(',')}`);
+        for (const i of chosen) this.down.add(i);
+        await Promise.all(chosen.map((i) => this.members.handles[i].kill9()));
+        await this.sleep(this.timing.holdMinMs, this.timing.holdMaxMs);
+        // Together: each waits for /health, which needs a quorum of them back.
+        await Promise.all(chosen.map((i) => this.restart(i)));
+        this.rec.faultEnd(f);
+        return;
+      }
       case 'pause': {
         const i = leader !== undefined && this.rng.chance(0.5) ? leader : this.rng.int(0, n - 1);
         const f = this.rec.faultStart(kind, `SIGSTOP ${names[i]}${i === leader ? ' (leader)' : ''}`);
@@ -144,7 +163,11 @@ export class Nemesis {
     return a;
   }
 
+  /** Lines matching `snapshotInstalledLine` in the logs of members since replaced by a restart. */
+  snapshotInstallsBeforeRestarts = 0;
+
   private async restart(i: number): Promise<void> {
+    this.snapshotInstallsBeforeRestarts += snapshotInstalls(this.members.handles[i]);
     this.members.handles[i] = await this.members.handles[i].restart();
     this.down.delete(i);
   }

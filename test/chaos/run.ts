@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- --time 300 --nodes 5 --seed N [--faults kill,pause,...] [--clients 6]
- * [--out history.json]` runs one campaign and prints its report; `--check history.json`
+ * [--out history.json] [--snapshot-count N]` runs one campaign and prints its report; `--check history.json`
  * judges a saved history again (replay of the analysis, no cluster). Exit 0 when the history
  * is linearizable and every other check passes, 1 when not, 2 on a usage error.
  *
@@ -23,6 +23,7 @@ function printReport(r: Report): void {
   console.log(`availability: overall ${a.overall.okPerSec} ok/s over ${a.overall.seconds}s; ` +
     `during faults ${a.duringFaults.okPerSec} ok/s over ${a.duringFaults.seconds}s; without faults ${a.withoutFaults.okPerSec} ok/s`);
   for (const [kind, v] of Object.entries(a.byFault)) console.log(`  ${kind}: ${v.okPerSec} ok/s over ${v.seconds}s`);
+  for (const n of r.notes) console.log(`note: ${n}`);
   for (const p of r.problems) console.log(`PROBLEM: ${p}`);
 }
 
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       check: { type: 'string' },
       'serializable-reads': { type: 'boolean', default: false },
+      'snapshot-count': { type: 'string' },
     },
   });
   if (values.check !== undefined) {
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
   const { report, historyPath } = await runCampaign({
     seed, nodes, timeSec, faults: faults as FaultKind[], historyPath: values.out,
     keepHistory: 'always',
+    snapshotCount: values['snapshot-count'] !== undefined ? Number(values['snapshot-count']) : undefined,
     workload: {
       ...(values.clients !== undefined ? { clients: Number(values.clients) } : {}),
       serializableReads: values['serializable-reads'],
