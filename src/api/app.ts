@@ -26,6 +26,8 @@ import { restKvRoutes } from './routes/rest-kv.js';
 import { lockGatewayRoutes } from './routes/lock.js';
 import { electionGatewayRoutes } from './routes/election.js';
 import { restLockRoutes } from './routes/rest-lock.js';
+import { authGatewayRoutes } from './routes/auth.js';
+import { callerOf } from './caller.js';
 import { PACKAGE_VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -121,6 +123,9 @@ async function gatewayPlugin(
   app.addHook('preValidation', async (req) => {
     if (req.body === undefined || req.body === null) (req as { body: unknown }).body = {};
   });
+  // Every call resolves its token first, as etcd does: a bad token is refused even where no
+  // permission is needed (lease grant) and even while auth is off.
+  app.addHook('preHandler', async (req) => { callerOf(opts.server, req); });
   await app.register(kvGatewayRoutes, { server: opts.server });
   await app.register(clusterGatewayRoutes, { server: opts.server });
   const { server, streams, app: o } = opts;
@@ -129,6 +134,7 @@ async function gatewayPlugin(
   await app.register(watchGatewayRoutes, { server, streams, limits });
   await app.register(lockGatewayRoutes, { server });
   await app.register(electionGatewayRoutes, { server, streams });
+  await app.register(authGatewayRoutes, { server });
 }
 
 /**
