@@ -20,12 +20,23 @@ export function verifiedCommonName(req: FastifyRequest): string | null {
 
 const CALLER = Symbol('cairn.caller');
 
-/** The request's caller, resolved once per request (throws InvalidAuthToken). */
+type WithCaller = FastifyRequest & { [CALLER]?: RequestCaller };
+
+function tokenOf(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  return typeof header === 'string' ? header : undefined;
+}
+
+/** Resolves the caller once per request (app.ts runs it before every handler); rejects InvalidAuthToken. */
+export async function resolveCaller(server: CairnServer, req: FastifyRequest): Promise<RequestCaller> {
+  const r = req as WithCaller;
+  if (r[CALLER] === undefined) r[CALLER] = await server.auth.resolveCaller(tokenOf(req), verifiedCommonName(req));
+  return r[CALLER];
+}
+
+/** The request's caller as resolved before the handler (throws InvalidAuthToken). */
 export function callerOf(server: CairnServer, req: FastifyRequest): RequestCaller {
-  const r = req as FastifyRequest & { [CALLER]?: RequestCaller };
-  if (r[CALLER] === undefined) {
-    const header = req.headers.authorization;
-    r[CALLER] = server.auth.callerOf(typeof header === 'string' ? header : undefined, verifiedCommonName(req));
-  }
+  const r = req as WithCaller;
+  if (r[CALLER] === undefined) r[CALLER] = server.auth.callerOf(tokenOf(req), verifiedCommonName(req));
   return r[CALLER];
 }

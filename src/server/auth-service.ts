@@ -66,6 +66,18 @@ export class AuthService {
     return { user: null };
   }
 
+  /**
+   * As callerOf, but a simple token this member does not know yet gets one read barrier first:
+   * another member may have issued it a moment ago, and its authenticate entry is committed but
+   * not yet applied here. After the barrier, a token issued before this request is known.
+   */
+  async resolveCaller(token: string | undefined, certCommonName?: string | null): Promise<RequestCaller> {
+    if (token !== undefined && token !== '' && this.issuer.kind === 'simple' && this.userOfToken(token) === null) {
+      await this.deps.readBarrier();
+    }
+    return this.callerOf(token, certCommonName);
+  }
+
   private userOfToken(token: string): string | null {
     if (this.issuer.kind === 'simple') return this.issuer.tokens.lookup(token);
     if (!this.store.enabled) return null;
