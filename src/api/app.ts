@@ -27,6 +27,8 @@ import { restKvRoutes } from './routes/rest-kv.js';
 import { lockGatewayRoutes } from './routes/lock.js';
 import { electionGatewayRoutes } from './routes/election.js';
 import { restLockRoutes } from './routes/rest-lock.js';
+import { authGatewayRoutes } from './routes/auth.js';
+import { resolveCaller } from './caller.js';
 import { PACKAGE_VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -87,6 +89,11 @@ export async function buildApp(server: CairnServer, opts: AppOptions): Promise<F
     reply.header('access-control-expose-headers', 'etag, x-cairn-revision, x-cairn-create-revision, x-cairn-mod-revision, x-cairn-version, x-cairn-lease');
   });
   app.options('*', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
+  // Every API call resolves its token before its handler, as etcd does: a bad token is refused
+  // even where no permission is needed (lease grant) and even while auth is off.
+  app.addHook('preHandler', async (req) => {
+    if (isApiPath(req.url)) await resolveCaller(server, req);
+  });
 
   // Watch and keep-alive streams stay open: end them when the app closes.
   const streams = new Set<{ end(): void }>();
@@ -131,6 +138,13 @@ async function gatewayPlugin(
   await app.register(watchGatewayRoutes, { server, streams, limits });
   await app.register(lockGatewayRoutes, { server });
   await app.register(electionGatewayRoutes, { server, streams });
+  await app.register(authGatewayRoutes, { server });
+}
+
+const API_PREFIXES = ['/v3/', '/v3beta/', '/kv/', '/kv?', '/watch/', '/watch?', '/lease', '/lock', '/election'];
+
+function isApiPath(url: string): boolean {
+  return API_PREFIXES.some((p) => url.startsWith(p)) || url === '/kv' || url === '/watch';
 }
 
 /**

@@ -4,6 +4,8 @@
  * member, serves its HTTP face on every --listen-client-urls address, and shuts down cleanly
  * on SIGTERM/SIGINT (in-flight requests finish, the store closes). Thin by design.
  */
+import { readFileSync } from 'node:fs';
+import { createTokenIssuer, type TokenIssuer } from '../server/auth-service.js';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { DEFAULT_CLIENT_CONNECTION_LIMITS, listenClients } from '../api/listeners.js';
@@ -37,6 +39,14 @@ async function main(): Promise<number> {
   const logger = pino({ level: pinoLevel(config.logLevel), base: { name: config.name } });
   for (const w of loaded.warnings) logger.warn(w);
   return serve(config, logger);
+}
+
+/** --auth-token and --auth-token-ttl as the member's token issuer (JWT keys read from their files). */
+function tokenIssuer(config: Config): TokenIssuer {
+  const t = config.authToken;
+  if (t.kind === 'simple') return createTokenIssuer({ kind: 'simple', ttlMs: config.authTokenTtlSeconds * 1000 });
+  const read = (f: string | null) => (f === null ? null : readFileSync(f));
+  return createTokenIssuer({ kind: 'jwt', algorithm: t.signMethod, privateKey: read(t.privKeyFile), publicKey: read(t.pubKeyFile), ttlMs: t.ttlMs });
 }
 
 function pinoLevel(level: string): string {
@@ -84,6 +94,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       logger,
       peerTls: tls.peer,
       leaseWatch: { electionTimeoutMs: config.electionTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
+      auth: { issuer: tokenIssuer(config) },
       cluster: {
         initialCluster: config.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls.map(urlText) })),
         initialClusterState: config.initialClusterState,

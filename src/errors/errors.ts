@@ -49,6 +49,11 @@ export function httpStatusOf(code: GrpcCode): number {
   }
 }
 
+/** The gRPC name of a code (`PermissionDenied`), as Go's status errors print it. */
+export function grpcCodeName(code: GrpcCode): string {
+  return Object.entries(GrpcCode).find(([, v]) => v === code)?.[0] ?? 'Unknown';
+}
+
 const C = GrpcCode;
 
 /** The one table: kind → gRPC code and etcd's exact message. */
@@ -99,6 +104,10 @@ export const ERRORS = {
   AuthNotEnabled: [C.FailedPrecondition, 'etcdserver: authentication is not enabled'],
   InvalidAuthToken: [C.Unauthenticated, 'etcdserver: invalid auth token'],
   InvalidAuthMgmt: [C.InvalidArgument, 'etcdserver: invalid auth management'],
+  /** etcd 3.4 answers this one as an unknown error (500, code 2), with this text. */
+  NoPasswordUser: [C.Unknown, 'auth: authentication failed, password was given for no password user'],
+  /** A role grant without a permission: etcd 3.4 crashes on it; Cairn refuses it. */
+  PermissionMissing: [C.InvalidArgument, 'etcdserver: permission is not given'],
   // cluster and server state
   NoLeader: [C.Unavailable, 'etcdserver: no leader'],
   NotLeader: [C.FailedPrecondition, 'etcdserver: not leader'],

@@ -42,6 +42,11 @@ const PUT_COST_OVERHEAD_BYTES = 256;
 const DB_SIZE_SAMPLE_MS = 100;
 /** etcd's default --quota-backend-bytes (0 means this). */
 const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+import { AuthStore } from '../auth/auth-store.js';
+import { SimpleTokens } from '../auth/tokens.js';
+import type { ScryptCost } from '../auth/password.js';
+import { AuthService, type TokenIssuer } from './auth-service.js';
+import type { RequestCaller } from './requests.js';
 
 export interface ResponseHeader {
   clusterId: bigint;
@@ -72,6 +77,8 @@ export interface ServerOptions {
   leaseWatch?: LeaseWatchOptions;
   /** Replication: who the founding members are and the Raft timing. */
   cluster?: ClusterOptions;
+  /** Tokens (default: simple, 300 s after last use, as etcd) and the password hash cost. */
+  auth?: { issuer?: TokenIssuer; scryptCost?: ScryptCost };
   /** Called when the member must stop for good (removed from the cluster, wrong cluster). */
   onFatal?: (reason: string) => void;
   /** Peer TLS (--peer-* flags, see tls-material.ts): used by the peer listener, by every
@@ -94,12 +101,16 @@ export interface ClusterOptions {
 }
 
 export const CAIRN_VERSION = '3.4.23';
+/** etcd's --auth-token-ttl default: a simple token lapses 300 s after its last use. */
+export const DEFAULT_AUTH_TOKEN_TTL_MS = 300_000;
 export const CLUSTER_VERSION = '3.4.0';
 
 export class CairnServer {
   readonly metrics: ServerMetrics;
   /** Leases: grant, revoke, keep-alive, time-to-live, list (see lease-service.ts). */
   leases!: LeaseService;
+  /** Users, roles, tokens and permission checks (see auth-service.ts). */
+  auth!: AuthService;
   /** Every watcher of this member (see watch/hub.ts). */
   watchHub!: WatchHub;
   /** etcd's v3lock and v3election services, on this member's txn, range and watch hub. */
@@ -140,8 +151,14 @@ export class CairnServer {
     const store = MvccStore.open({ dir: snapDir, maxTxnOps: options.maxTxnOps });
     const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true });
     const server = new CairnServer(options, identity, store, undefined as unknown as Proposer, metrics);
+    const issuer: TokenIssuer = options.auth?.issuer ?? { kind: 'simple', tokens: new SimpleTokens({ ttlMs: DEFAULT_AUTH_TOKEN_TTL_MS }) };
+    const authStore = new AuthStore(issuer.kind === 'simple' ? issuer.tokens : null);
     const lw = setUpLeasesAndWatches(store, identity.memberId, options.leaseWatch ?? {}, {
-      propose: (r) => server.proposer.propose(r), onEvents: (l) => server.onEvents(l), logger,
+      propose: (r) => server.proposer.propose(r), onEvents: (l) => server.onEvents(l), logger, auth: authStore,
+    });
+    server.auth = new AuthService(authStore, issuer, {
+      propose: (r) => server.proposer.propose(r), readBarrier: () => server.proposer.readBarrier(),
+      header: (r) => server.header(r), scryptCost: options.auth?.scryptCost,
     });
     server.leases = lw.leases;
     server.reloadLeases = lw.reloadLeases;
@@ -241,26 +258,29 @@ export class CairnServer {
     return () => this.eventListeners.delete(listener);
   }
 
-  async range(req: RangeRequest): Promise<Answer<RangeResult>> {
+  /** `caller` (a client's request): READ on the range, checked here after the read point. */
+  async range(req: RangeRequest, caller?: RequestCaller): Promise<Answer<RangeResult>> {
     this.checkOpen();
     if (!req.serializable) await this.proposer.readBarrier();
+    this.auth.checkRead(caller, req.key, req.rangeEnd);
     const revision = this.store.currentRevision;
     const result = this.store.range(req);
     return { header: this.header(revision), result };
   }
 
-  async put(req: PutRequest): Promise<Answer<PutResult>> {
-    const { header, result } = await this.write({ put: req });
+  /** Writes with a `caller` are checked when they apply, in log order. */
+  async put(req: PutRequest, caller?: RequestCaller): Promise<Answer<PutResult>> {
+    const { header, result } = await this.write({ put: req }, caller);
     return { header, result: (result as { put: PutResult }).put };
   }
 
-  async deleteRange(req: DeleteRangeRequest): Promise<Answer<DeleteRangeResult>> {
-    const { header, result } = await this.write({ deleteRange: req });
+  async deleteRange(req: DeleteRangeRequest, caller?: RequestCaller): Promise<Answer<DeleteRangeResult>> {
+    const { header, result } = await this.write({ deleteRange: req }, caller);
     return { header, result: (result as { deleteRange: DeleteRangeResult }).deleteRange };
   }
 
-  async txn(req: TxnRequest): Promise<Answer<TxnResult>> {
-    const { header, result } = await this.write({ txn: req });
+  async txn(req: TxnRequest, caller?: RequestCaller): Promise<Answer<TxnResult>> {
+    const { header, result } = await this.write({ txn: req }, caller);
     return { header, result: (result as { txn: TxnResult }).txn };
   }
 
@@ -463,11 +483,11 @@ export class CairnServer {
     throw new CairnError('NoSpace');
   }
 
-  private async write(req: WriteRequest): Promise<Answer<WriteResult>> {
+  private async write(req: WriteRequest, caller?: RequestCaller): Promise<Answer<WriteResult>> {
     this.checkOpen();
     checkRequestSize(req, this.options.maxRequestBytes);
     this.checkQuota(req);
-    const outcome = await this.proposer.propose(req);
+    const outcome = await this.proposer.propose(caller ? { ...req, caller } : req);
     if (!outcome.ok) throw outcome.error;
     return { header: this.header(outcome.revision), result: outcome.result as WriteResult };
   }

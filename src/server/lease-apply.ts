@@ -14,18 +14,38 @@
  * child transaction; reads inside see the earlier runs), so the batch, its lease state and its
  * applied index commit together or not at all: a restart never finds half a batch applied.
  *
+ * Auth changes apply in the same order and the same transaction (their table records are
+ * written in the run's `inTxn`); each client write is checked against the auth state of its
+ * place in the log before it joins a run (auth/request-permissions.ts), and a refused one is
+ * answered with its error and never reaches the store.
+ *
  * Must never reorder requests, never read attached keys before the writes that precede the revoke
  * are applied, never throw inside the outer transaction after a run was applied, and never
  * publish events (the caller does).
  */
 import { CairnError } from '../errors/errors.js';
+import type { AuthStore, AuthTable, AuthTableChange } from '../auth/auth-store.js';
+import { checkLeaseKeys, checkWrite } from '../auth/request-permissions.js';
 import type { Lessor } from '../lease/lessor.js';
 import type { LeaseTable } from '../lease/lease-record.js';
 import type { Event, RequestOp, WriteOutcome, WriteRequest } from '../mvcc/types.js';
 import type { AlarmTable } from './alarms.js';
 import {
-  isAlarmRequest, isLeaseRequest, type AlarmRequest, type LeaseRequest, type ServerOutcome, type ServerRequest, type ServerResult,
+  isAlarmRequest, isAuthRequest, isLeaseRequest, type AlarmRequest, type AuthRequest, type LeaseRequest, type RequestCaller,
+  type ServerOutcome, type ServerRequest, type ServerResult,
 } from './requests.js';
+
+/** The auth state and its table, when the member has auth (every real member does). */
+export interface AuthParts {
+  store: AuthStore;
+  table: AuthTable;
+}
+
+/** The server's state beside leases that the apply step keeps in step with the log. */
+export interface ApplyParts {
+  alarms?: AlarmTable;
+  auth?: AuthParts | null;
+}
 
 export interface ApplyBatchOptions {
   appliedIndex?: bigint;
@@ -68,6 +88,7 @@ class BatchApplier {
   private readonly leaseOutcomeIndexes: number[] = [];
   private pending: PendingWrite[] = [];
   private tableChanges: TableChange[] = [];
+  private authChanges: AuthTableChange[] = [];
   private readonly runs: Array<{ batch: PendingWrite[]; result: Promise<StoreResult> | StoreResult }> = [];
   private readonly startRevision: bigint;
 
@@ -78,6 +99,7 @@ class BatchApplier {
     private readonly appliedIndex: bigint | undefined,
     size: number,
     private readonly alarms: AlarmTable | undefined,
+    private readonly auth: AuthParts | null,
   ) {
     this.outcomes = new Array(size);
     this.startRevision = store.currentRevision;
@@ -87,20 +109,52 @@ class BatchApplier {
     transaction(() => {
       for (let i = 0; i < requests.length; i++) {
         const r = requests[i];
-        if (isLeaseRequest(r)) this.lease(i, r);
+        if (isAuthRequest(r)) this.authChange(i, r);
+        else if (isLeaseRequest(r)) this.lease(i, r);
         else if (isAlarmRequest(r)) this.alarm(i, r);
+        // As etcd's capped applier (outermost): under NOSPACE, what adds data is refused first.
         else if (this.alarms?.noSpace && addsData(r)) this.settle(i, () => { throw new CairnError('NoSpace'); });
-        else this.pending.push({ index: i, write: r, revoke: false });
+        else if (this.permitted(i, r)) this.pending.push({ index: i, write: r, revoke: false });
       }
       // Always at least one run: it records the applied index even for a batch of grants only.
-      if (this.runs.length === 0 || this.pending.length > 0 || this.tableChanges.length > 0) this.flush();
+      if (this.runs.length === 0 || this.pending.length > 0 || this.tableChanges.length > 0 || this.authChanges.length > 0) this.flush();
     });
     for (const { batch, result } of this.runs) this.collect(batch, await result);
     this.fillLeaseRevisions();
     return { outcomes: this.outcomes as ServerOutcome[], events: this.events };
   }
 
-  private lease(i: number, r: LeaseRequest): void {
+  /** An auth change takes effect at once for the requests after it in the batch (log order). */
+  private authChange(i: number, r: AuthRequest & { caller?: RequestCaller }): void {
+    if (!this.auth) {
+      this.settle(i, () => { throw new CairnError('Internal'); });
+      return;
+    }
+    const { store } = this.auth;
+    this.settle(i, () => {
+      for (const c of store.apply(r.auth, r.caller ? r.caller.user : undefined)) this.authChanges.push(c);
+      return { auth: {} };
+    });
+  }
+
+  /**
+   * A client's key-space write is checked against the auth state at its place in the log, so a
+   * revoke racing a put is decided in log order. A refused write gets its error and is not run.
+   */
+  private permitted(i: number, r: WriteRequest & { caller?: RequestCaller }): boolean {
+    if (!this.auth || !r.caller || !this.auth.store.enabled) return true;
+    // The keys already attached to a lease must be read after the earlier writes of the batch.
+    if (writeNamesAnyLease(r) && this.pending.some((p) => !p.revoke)) this.flush();
+    try {
+      checkWrite(this.auth.store, r.caller.user, r, (id) => this.store.keysOfLease(id));
+      return true;
+    } catch (e) {
+      this.settle(i, () => { throw e; });
+      return false;
+    }
+  }
+
+  private lease(i: number, r: LeaseRequest & { caller?: RequestCaller }): void {
     if ('leaseGrant' in r) {
       const { id, ttlSec } = r.leaseGrant;
       if (this.pending.some((p) => !p.revoke && writeNamesLease(p.write, id))) this.flush();
@@ -111,7 +165,7 @@ class BatchApplier {
         return { leaseGrant: { id, ttlSec: rec.ttlSec } };
       });
     } else if ('leaseRevoke' in r) {
-      this.revoke(i, r.leaseRevoke.id);
+      this.revoke(i, r.leaseRevoke.id, r.caller);
     } else {
       this.settle(i, () => {
         for (const c of r.leaseCheckpoint.checkpoints) {
@@ -123,7 +177,7 @@ class BatchApplier {
     }
   }
 
-  private revoke(i: number, id: bigint): void {
+  private revoke(i: number, id: bigint, caller: RequestCaller | undefined): void {
     if (!this.lessor.has(id)) {
       this.settle(i, () => { throw new CairnError('LeaseNotFound'); });
       return;
@@ -132,6 +186,14 @@ class BatchApplier {
     // deletes of other revokes do not matter: a key belongs to one lease at a time.
     if (this.pending.some((p) => !p.revoke)) this.flush();
     const keys = this.store.keysOfLease(id);
+    if (caller && this.auth) {
+      try {
+        checkLeaseKeys(this.auth.store, caller.user, id, () => keys);
+      } catch (e) {
+        this.settle(i, () => { throw e; });
+        return;
+      }
+    }
     this.lessor.applyRevoke(id);
     this.tableChanges.push(() => this.table.remove(id));
     if (keys.length === 0) {
@@ -167,13 +229,19 @@ class BatchApplier {
   private flush(): void {
     const batch = this.pending;
     const changes = this.tableChanges;
+    const authChanges = this.authChanges;
     this.pending = [];
     this.tableChanges = [];
+    this.authChanges = [];
     let applied = false;
     const result = this.store.applyBatch(batch.map((p) => p.write), {
       appliedIndex: this.appliedIndex,
       leaseExists: (id) => this.lessor.has(id),
-      inTxn: () => { this.writeTable(changes); applied = true; },
+      inTxn: () => {
+        this.writeTable(changes);
+        if (authChanges.length > 0) this.auth!.table.write(authChanges);
+        applied = true;
+      },
     });
     if (!applied) {
       // The store refused the run (storage failure): abort the whole batch rather than commit
@@ -214,9 +282,9 @@ const noOuterTransaction: OuterTransaction = (fn) => fn();
 /** Applies one batch of proposed requests in order; see the module comment. */
 export function applyServerBatch(
   store: ApplyStore, lessor: Lessor, table: LeaseTable, requests: ServerRequest[], appliedIndex?: bigint,
-  transaction: OuterTransaction = noOuterTransaction, alarms?: AlarmTable,
+  transaction: OuterTransaction = noOuterTransaction, parts: ApplyParts = {},
 ): Promise<AppliedBatch> {
-  return new BatchApplier(store, lessor, table, appliedIndex, requests.length, alarms).run(requests, transaction);
+  return new BatchApplier(store, lessor, table, appliedIndex, requests.length, parts.alarms, parts.auth ?? null).run(requests, transaction);
 }
 
 /** What etcd's capped applier refuses under NOSPACE: a put, or a txn with a put on either branch. */
@@ -238,6 +306,16 @@ function opNamesLease(op: RequestOp, id: bigint): boolean {
   return false;
 }
 
+function opNamesAnyLease(op: RequestOp): boolean {
+  if ('put' in op) return op.put.lease !== undefined && op.put.lease !== 0n;
+  if ('txn' in op) return op.txn.success.some(opNamesAnyLease) || op.txn.failure.some(opNamesAnyLease);
+  return false;
+}
+
+function writeNamesAnyLease(w: WriteRequest): boolean {
+  return 'compaction' in w ? false : opNamesAnyLease(w as RequestOp);
+}
+
 function writeNamesLease(w: WriteRequest, id: bigint): boolean {
   if ('put' in w) return w.put.lease === id;
   if ('txn' in w) return opNamesLease({ txn: w.txn }, id);
@@ -248,11 +326,11 @@ function writeNamesLease(w: WriteRequest, id: bigint): boolean {
  * The proposer's apply function: batches may be handed over while an earlier one is still
  * between two of its store transactions, so each waits for the one before (log order).
  */
-export function serialApplier(store: ApplyStore, lessor: Lessor, table: LeaseTable, transaction?: OuterTransaction, alarms?: AlarmTable):
+export function serialApplier(store: ApplyStore, lessor: Lessor, table: LeaseTable, transaction?: OuterTransaction, parts: ApplyParts = {}):
   (requests: ServerRequest[], appliedIndex: bigint) => Promise<AppliedBatch> {
   let tail: Promise<unknown> = Promise.resolve();
   return (requests, appliedIndex) => {
-    const run = tail.then(() => applyServerBatch(store, lessor, table, requests, appliedIndex, transaction, alarms));
+    const run = tail.then(() => applyServerBatch(store, lessor, table, requests, appliedIndex, transaction, parts));
     tail = run.catch(() => undefined);
     return run;
   };

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { CairnError } from '../errors/errors.js';
 import { LeaseIdGenerator } from '../lease/lease-id.js';
 import { Lessor } from '../lease/lessor.js';
-import type { ServerOutcome, ServerRequest } from './requests.js';
+import type { RequestCaller, ServerOutcome, ServerRequest } from './requests.js';
 
 export interface LeaseTimers {
   /** How often the primary looks for expired leases (etcd: 500 ms). */
@@ -118,8 +118,9 @@ export class LeaseService {
     }
   }
 
-  async revoke(id: bigint): Promise<LeaseHeader<Record<string, never>>> {
-    const outcome = await this.deps.propose({ leaseRevoke: { id } });
+  /** `caller`: a client's revoke needs WRITE on the attached keys (checked at apply). */
+  async revoke(id: bigint, caller?: RequestCaller): Promise<LeaseHeader<Record<string, never>>> {
+    const outcome = await this.deps.propose(caller ? { leaseRevoke: { id }, caller } : { leaseRevoke: { id } });
     if (!outcome.ok) throw outcome.error;
     return { revision: outcome.revision, result: {} };
   }

@@ -1,6 +1,6 @@
 /**
- * Wiring of the lease and watch parts into one member: opens the lease table in the store's
- * environment, restores the lessor from it, builds the apply function the proposer uses (KV
+ * Wiring of the lease, auth and watch parts into one member: opens the lease and auth tables in
+ * the store's environment, restores the lessor and the auth state from them, builds the apply function the proposer uses (KV
  * writes and lease requests in log order), the lease service and the watch hub. Kept apart from
  * cairn-server.ts so the member's class stays a list of operations.
  *
@@ -18,6 +18,8 @@ import { LEASE_TABLE_NAME, LmdbLeaseTable } from './lease-table-lmdb.js';
 import { ALARM_TABLE_NAME, AlarmTable } from './alarms.js';
 import type { BatchApply } from './proposer.js';
 import type { ServerOutcome, ServerRequest } from './requests.js';
+import type { AuthStore } from '../auth/auth-store.js';
+import { AUTH_TABLE_NAME, LmdbAuthTable } from './auth-table-lmdb.js';
 
 /** etcd's defaults: --election-timeout 1000, --heartbeat-interval 100. */
 export const DEFAULT_ELECTION_TIMEOUT_MS = 1_000;
@@ -36,7 +38,7 @@ export interface LeaseWatchParts {
   leases: LeaseService;
   apply: BatchApply;
   watchHub: WatchHub;
-  /** Reloads the lessor and the alarms from their tables (after the store was replaced by a snapshot). */
+  /** Reloads the lessor, the alarms and the auth state from their tables (after the store was replaced by a snapshot). */
   reloadLeases: () => void;
   alarms: AlarmTable;
 }
@@ -49,6 +51,8 @@ export function setUpLeasesAndWatches(
     propose: (r: ServerRequest) => Promise<ServerOutcome>;
     onEvents: (listener: (events: Event[], revision: bigint) => void) => () => void;
     logger: Logger;
+    /** Loaded from its table here; the apply step keeps it and its table in step. */
+    auth: AuthStore;
   },
 ): LeaseWatchParts {
   const electionTimeoutMs = opts.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
@@ -69,6 +73,13 @@ export function setUpLeasesAndWatches(
   // One LMDB write transaction per applied batch, with the store's own flags (its runs nest).
   const transaction = <T>(fn: () => T): T => store.env.transactionSync(fn, WRITE_TXN_FLAGS) as T;
   const alarms = new AlarmTable(store.openTable(ALARM_TABLE_NAME));
-  const reloadLeases = () => { lessor.replaceAll(table.loadAll()); alarms.reload(); };
-  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction, alarms), watchHub, reloadLeases, alarms };
+  const authTable = new LmdbAuthTable(store.openTable(AUTH_TABLE_NAME));
+  deps.auth.load(authTable);
+  const reloadLeases = () => {
+    lessor.replaceAll(table.loadAll());
+    alarms.reload();
+    deps.auth.load(authTable);
+  };
+  const auth = { store: deps.auth, table: authTable };
+  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction, { alarms, auth }), watchHub, reloadLeases, alarms };
 }

@@ -410,6 +410,56 @@ export const CONCURRENCY_SCHEMAS = [
 ] as const;
 
 /** Every shared schema, in an order where references resolve. */
+// ---- auth (etcd's Auth service) ----
+
+const stringField = (description: string) => ({ type: ['string', 'null'], 'x-go-type': 'string', description });
+const namesOut = { type: 'array', items: { type: 'string' } } as const;
+
+function authRequest(id: string, properties: Record<string, unknown>) {
+  return { $id: id, type: ['object', 'null'], properties } as const;
+}
+
+const PermissionFields = {
+  perm_type: enumField('authpb.Permission_Type', ['READ', 'WRITE', 'READWRITE'], 'What the permission allows (`permType` in etcd\'s JSON).'),
+  key: bytesField('The key, or the start of the range.'),
+  range_end: bytesField('End of the range (exclusive); empty: the one key; "\\0" (AA==): every key from `key` on.'),
+};
+
+export const AUTH_SCHEMAS = [
+  authRequest('AuthEmptyRequest', {}),
+  authRequest('AuthenticateRequest', { name: stringField('User name.'), password: stringField('Password.') }),
+  authRequest('AuthUserAddRequest', {
+    name: stringField('User name.'), password: stringField('Password (hashed by the member; never stored).'),
+    options: { type: ['object', 'null'], 'x-go-type': 'authpb.UserAddOptions', properties: { no_password: boolField('A user that cannot authenticate with a password.') } },
+  }),
+  authRequest('AuthUserNameRequest', { name: stringField('User name.') }),
+  authRequest('AuthUserChangePasswordRequest', { name: stringField('User name.'), password: stringField('New password.') }),
+  authRequest('AuthUserGrantRoleRequest', { user: stringField('User name.'), role: stringField('Role name.') }),
+  authRequest('AuthUserRevokeRoleRequest', { name: stringField('User name.'), role: stringField('Role name.') }),
+  authRequest('AuthRoleAddRequest', { name: stringField('Role name.') }),
+  authRequest('AuthRoleNameRequest', { role: stringField('Role name.') }),
+  authRequest('AuthRoleGrantPermissionRequest', {
+    name: stringField('Role name.'),
+    perm: { type: ['object', 'null'], 'x-go-type': 'authpb.Permission', properties: PermissionFields },
+  }),
+  authRequest('AuthRoleRevokePermissionRequest', { role: stringField('Role name.'), key: bytesField('Key of the permission.'), range_end: bytesField('Range end of the permission.') }),
+  { $id: 'AuthenticateResponse', type: 'object', properties: { header, token: { type: 'string' } } },
+  { $id: 'AuthStatusResponse', type: 'object', properties: { header, enabled: { type: 'boolean' }, authRevision: int64Out } },
+  { $id: 'AuthUserGetResponse', type: 'object', properties: { header, roles: namesOut } },
+  { $id: 'AuthUserListResponse', type: 'object', properties: { header, users: namesOut } },
+  { $id: 'AuthRoleListResponse', type: 'object', properties: { header, roles: namesOut } },
+  {
+    $id: 'AuthRoleGetResponse', type: 'object',
+    properties: {
+      header,
+      perm: {
+        type: 'array',
+        items: { type: 'object', properties: { permType: { type: 'string', enum: ['WRITE', 'READWRITE'] }, key: bytesOut, range_end: bytesOut } },
+      },
+    },
+  },
+] as const;
+
 export const GATEWAY_SCHEMAS = [
   ResponseHeaderSchema, KeyValueSchema, ErrorSchema,
   RangeRequestSchema, PutRequestSchema, DeleteRangeRequestSchema, CompareSchema, RequestOpSchema,
@@ -418,4 +468,5 @@ export const GATEWAY_SCHEMAS = [
   CompactionResponseSchema,
   ...LEASE_WATCH_SCHEMAS,
   ...CONCURRENCY_SCHEMAS,
+  ...AUTH_SCHEMAS,
 ] as const;

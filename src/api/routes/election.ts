@@ -5,6 +5,7 @@
  * observe with no leader yet sends nothing). Handlers decode, call the server's
  * ElectionService, encode: no logic here. Errors as the lock routes (see lock.ts).
  */
+import { callerOf } from '../caller.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyValue } from '../../mvcc/types.js';
 import type { CairnServer, ResponseHeader } from '../../server/cairn-server.js';
@@ -56,7 +57,8 @@ export async function electionGatewayRoutes(
     const lease = int64In(b.lease);
     const value = bytesIn(b.value);
     const signal = clientGoneSignal(reply);
-    const r = await serviceCall(() => elections().campaign(name, lease, value, signal));
+    const caller = callerOf(opts.server, req);
+    const r = await serviceCall(() => elections().campaign(name, lease, value, signal, caller));
     return { header: headerOut(r.header), leader: leaderKeyOut(r.leader) };
   });
 
@@ -67,7 +69,8 @@ export async function electionGatewayRoutes(
     const b = obj(req.body);
     const leader = leaderKeyIn(b.leader);
     const value = bytesIn(b.value);
-    const r = await serviceCall(() => elections().proclaim(leader, value));
+    const caller = callerOf(opts.server, req);
+    const r = await serviceCall(() => elections().proclaim(leader, value, caller));
     return { header: headerOut(r.header) };
   });
 
@@ -75,7 +78,8 @@ export async function electionGatewayRoutes(
     schema: schema('The current leader', 'LeaderRequest', 'LeaderResponse', 'Fails with `election: no leader` when nobody leads.'),
   }, async (req) => {
     const name = bytesIn(obj(req.body).name);
-    const r = await serviceCall(() => elections().leader(name));
+    const caller = callerOf(opts.server, req);
+    const r = await serviceCall(() => elections().leader(name, caller));
     return leaderOut(r.header, r.kv);
   });
 
@@ -84,7 +88,8 @@ export async function electionGatewayRoutes(
       'Deletes the leader key if it still has its create revision; otherwise does nothing.'),
   }, async (req) => {
     const leader = leaderKeyIn(obj(req.body).leader);
-    const r = await serviceCall(() => elections().resign(leader));
+    const caller = callerOf(opts.server, req);
+    const r = await serviceCall(() => elections().resign(leader, caller));
     return { header: headerOut(r.header) };
   });
 
@@ -101,6 +106,7 @@ export async function electionGatewayRoutes(
 
 function observeStream(req: FastifyRequest, reply: FastifyReply, opts: { server: CairnServer; streams: Set<{ end(): void }> }): void {
   const name = bytesIn(obj(req.body).name);
+  const caller = callerOf(opts.server, req);
   reply.hijack();
   const stream = new GatewayStream(req.raw, reply.raw, MAX_OBSERVE_BUFFERED_BYTES);
   const ac = new AbortController();
@@ -113,7 +119,7 @@ function observeStream(req: FastifyRequest, reply: FastifyReply, opts: { server:
     stream.send(leaderOut(header, kv));
     if (stream.overBudget) stream.end();
   };
-  opts.server.elections.observe(name, listener, ac.signal).then(
+  opts.server.elections.observe(name, listener, ac.signal, caller).then(
     () => stream.end(),
     (e: unknown) => (e instanceof WaitAborted ? stream.end() : stream.fail(e)),
   );

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { CairnServer } from '../../server/cairn-server.js';
+import { callerOf } from '../caller.js';
 import {
   compactionIn, deleteRangeIn, deleteRangeOut, headerOut, putIn, putOut, rangeIn, rangeOut, txnIn, txnOut,
 } from '../gateway/kv-codec.js';
@@ -28,21 +29,21 @@ export async function kvGatewayRoutes(app: FastifyInstance, opts: { server: Cair
     schema: routeSchema('Get a key or a range of keys', 'RangeRequest', 'RangeResponse',
       'Linearizable unless `serializable` is true. `count` ignores `limit`; `more` says the result was cut short.'),
   }, async (req) => {
-    const { header, result } = await server.range(rangeIn(req.body));
+    const { header, result } = await server.range(rangeIn(req.body), callerOf(server, req));
     return rangeOut(headerOut(header), result);
   });
 
   app.post(`/kv/put`, {
     schema: routeSchema('Put a key', 'PutRequest', 'PutResponse', 'Answered once the write is durable on a quorum.'),
   }, async (req) => {
-    const { header, result } = await server.put(putIn(req.body));
+    const { header, result } = await server.put(putIn(req.body), callerOf(server, req));
     return putOut(headerOut(header), result);
   });
 
   app.post(`/kv/deleterange`, {
     schema: routeSchema('Delete a key or a range of keys', 'DeleteRangeRequest', 'DeleteRangeResponse'),
   }, async (req) => {
-    const { header, result } = await server.deleteRange(deleteRangeIn(req.body));
+    const { header, result } = await server.deleteRange(deleteRangeIn(req.body), callerOf(server, req));
     return deleteRangeOut(headerOut(header), result);
   });
 
@@ -50,7 +51,7 @@ export async function kvGatewayRoutes(app: FastifyInstance, opts: { server: Cair
     schema: routeSchema('Compare-and-swap transaction', 'TxnRequest', 'TxnResponse',
       'If every compare holds, runs `success`, else `failure`; the whole txn is one revision.'),
   }, async (req) => {
-    const { header, result } = await server.txn(txnIn(req.body));
+    const { header, result } = await server.txn(txnIn(req.body), callerOf(server, req));
     return txnOut(headerOut(header), result);
   });
 

@@ -7,6 +7,7 @@
  * The keep-alive stream answers each request object with one result, in order, and ends when
  * the request body ends (as etcd's gateway does). It never holds more than one renewal in flight.
  */
+import { callerOf } from '../caller.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CairnServer } from '../../server/cairn-server.js';
 import { headerOut } from '../gateway/kv-codec.js';
@@ -54,7 +55,7 @@ export async function leaseGatewayRoutes(app: FastifyInstance, opts: LeaseRouteO
       schema: routeSchema('Revoke a lease', 'LeaseIdRequest', 'LeaseRevokeResponse',
         'Deletes every key attached to the lease, all at one revision.'),
     }, async (req) => {
-      const { revision } = await leases().revoke(leaseIdIn(req.body));
+      const { revision } = await leases().revoke(leaseIdIn(req.body), callerOf(server, req));
       return { header: header(revision) };
     });
   }

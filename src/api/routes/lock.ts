@@ -16,6 +16,7 @@ import { WaitAborted } from '../../server/concurrency/wait-deletes.js';
 import { gatewayErrorBody, sendGatewayError } from '../errors.js';
 import { bytesIn, headerOut, int64In, type Json } from '../gateway/kv-codec.js';
 import { encodeBase64 } from '../gateway/base64.js';
+import { callerOf } from '../caller.js';
 
 const ref = (id: string) => ({ $ref: `${id}#` });
 
@@ -78,7 +79,8 @@ export async function lockGatewayRoutes(app: FastifyInstance, opts: { server: Ca
     const name = bytesIn(b.name);
     const lease = int64In(b.lease);
     const signal = clientGoneSignal(reply);
-    const r = await serviceCall(() => locks().lock(name, lease, signal));
+    const caller = callerOf(opts.server, req);
+    const r = await serviceCall(() => locks().lock(name, lease, signal, caller));
     return { header: headerOut(r.header), key: encodeBase64(r.key) };
   });
 
@@ -87,7 +89,8 @@ export async function lockGatewayRoutes(app: FastifyInstance, opts: { server: Ca
       'Deletes the key that lock returned; a key that is already gone is not an error.'),
   }, async (req) => {
     const key = bytesIn(obj(req.body).key);
-    const r = await serviceCall(() => locks().unlock(key));
+    const caller = callerOf(opts.server, req);
+    const r = await serviceCall(() => locks().unlock(key, caller));
     return { header: headerOut(r.header) };
   });
 }

@@ -10,6 +10,7 @@
  * The key is everything after `/kv/`, percent-decoded to bytes (so `/kv//etc/x` is the key
  * `/etc/x` and `%00` is a zero byte). Numbers that may exceed 2^53 are JSON strings.
  */
+import { callerOf } from '../caller.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CairnError } from '../../errors/errors.js';
 import type { KeyValue, RangeRequest, SortOrder, SortTarget } from '../../mvcc/types.js';
@@ -171,7 +172,7 @@ export async function restKvRoutes(app: FastifyInstance, opts: { server: CairnSe
       keysOnly: flag(q, 'keys_only'), countOnly: flag(q, 'count_only'), serializable: flag(q, 'serializable'), ...sortOf(q),
     };
     if (rangeReq.key.length === 0) throw new CairnError('EmptyKey');
-    const { header, result } = await server.range(rangeReq);
+    const { header, result } = await server.range(rangeReq, callerOf(server, req));
     metaHeaders(reply, header, r.isRange ? undefined : result.kvs[0]);
     const enc = encodingOf(q);
     if (r.isRange || wantsJson(req, q)) {
@@ -200,11 +201,11 @@ export async function restKvRoutes(app: FastifyInstance, opts: { server: CairnSe
     const put = { key, value, lease: int(q, 'lease'), prevKv: flag(q, 'prev_kv'), ignoreValue: flag(q, 'ignore_value'), ignoreLease: flag(q, 'ignore_lease') };
     const cond = conditionOf(req);
     if (!cond) {
-      const { header, result } = await server.put(put);
+      const { header, result } = await server.put(put, callerOf(server, req));
       reply.header('x-cairn-revision', header.revision.toString()).header('etag', `"${header.revision}"`);
       return { revision: header.revision.toString(), ...(result.prevKv ? { prev_kv: kvJson(result.prevKv, encodingOf(q)) } : {}) };
     }
-    const { header, result } = await server.txn({ compare: [{ ...cond, key }], success: [{ put }], failure: [{ range: { key } }] });
+    const { header, result } = await server.txn({ compare: [{ ...cond, key }], success: [{ put }], failure: [{ range: { key } }] }, callerOf(server, req));
     return conditionalAnswer(reply, header, result, encodingOf(q));
   });
 
@@ -216,7 +217,7 @@ export async function restKvRoutes(app: FastifyInstance, opts: { server: CairnSe
     const del = { key: r.key, rangeEnd: r.rangeEnd, prevKv: flag(q, 'prev_kv') };
     const cond = conditionOf(req);
     if (!cond) {
-      const { header, result } = await server.deleteRange(del);
+      const { header, result } = await server.deleteRange(del, callerOf(server, req));
       reply.header('x-cairn-revision', header.revision.toString());
       const enc = encodingOf(q);
       return {
@@ -224,7 +225,7 @@ export async function restKvRoutes(app: FastifyInstance, opts: { server: CairnSe
         ...(del.prevKv ? { prev_kvs: result.prevKvs.map((kv) => kvJson(kv, enc)) } : {}),
       };
     }
-    const { header, result } = await server.txn({ compare: [{ ...cond, key: r.key }], success: [{ deleteRange: del }], failure: [{ range: { key: r.key } }] });
+    const { header, result } = await server.txn({ compare: [{ ...cond, key: r.key }], success: [{ deleteRange: del }], failure: [{ range: { key: r.key } }] }, callerOf(server, req));
     return conditionalAnswer(reply, header, result, encodingOf(q));
   });
 

@@ -10,6 +10,7 @@
  * IDs are 64-bit: decimal strings in JSON (never JSON numbers, which lose precision past
  * 2^53), with `id_hex` as etcdctl prints them; `{id}` in a path is decimal or 0x-prefixed hex.
  */
+import { callerOf } from '../caller.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CairnError } from '../../errors/errors.js';
 import type { CairnServer } from '../../server/cairn-server.js';
@@ -97,7 +98,7 @@ export async function restLeaseRoutes(app: FastifyInstance, opts: { server: Cair
   }
 
   app.delete('/lease/:id', { schema: { tags, summary: 'Revoke a lease and delete its keys' } }, async (req) => {
-    const { revision } = await leases().revoke(idOf(req));
+    const { revision } = await leases().revoke(idOf(req), callerOf(opts.server, req));
     return { revision: revision.toString() };
   });
 }

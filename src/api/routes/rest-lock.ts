@@ -13,6 +13,7 @@
  * `maxBufferedBytes` behind is cut off (it reconnects and gets the current leader first).
  * Routes translate and delegate; the services hold the logic.
  */
+import { callerOf } from '../caller.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CairnError } from '../../errors/errors.js';
 import type { KeyValue } from '../../mvcc/types.js';
@@ -65,7 +66,7 @@ export async function restLockRoutes(app: FastifyInstance, opts: RestLockOptions
     },
   }, async (req, reply) => {
     const lease = leaseParam((req.query as { lease?: string }).lease);
-    const r = await server.locks.lock(nameOf(req), lease, clientGoneSignal(reply));
+    const r = await server.locks.lock(nameOf(req), lease, clientGoneSignal(reply), callerOf(server, req));
     return { key: utf8(r.key), revision: r.header.revision.toString() };
   });
 
@@ -73,12 +74,12 @@ export async function restLockRoutes(app: FastifyInstance, opts: RestLockOptions
     schema: { tags: ['lock (REST)'], summary: 'Release a lock', querystring: { type: 'object', properties: { key: { type: 'string' } } } },
   }, async (req) => {
     const key = (req.query as { key?: string }).key ?? '';
-    const r = await server.locks.unlock(bytes(key));
+    const r = await server.locks.unlock(bytes(key), callerOf(server, req));
     return { revision: r.header.revision.toString() };
   });
 
   app.get('/election/:name', { schema: { tags: ['election (REST)'], summary: 'The current leader', params: nameParam } }, async (req) => {
-    const r = await server.elections.leader(nameOf(req));
+    const r = await server.elections.leader(nameOf(req), callerOf(server, req));
     return leaderJson(r.header, r.kv);
   });
 
@@ -89,6 +90,7 @@ export async function restLockRoutes(app: FastifyInstance, opts: RestLockOptions
 
 function observeSse(req: FastifyRequest, reply: FastifyReply, opts: RestLockOptions): void {
   const name = nameOf(req);
+  const caller = callerOf(opts.server, req);
   reply.hijack();
   const res = reply.raw;
   const ac = new AbortController();
@@ -115,7 +117,7 @@ function observeSse(req: FastifyRequest, reply: FastifyReply, opts: RestLockOpti
     write(`id: ${header.revision}\nevent: leader\ndata: ${JSON.stringify(leaderJson(header, kv))}\n\n`);
     if (res.writableLength > opts.limits.maxBufferedBytes) stream.end();
   };
-  opts.server.elections.observe(name, listener, ac.signal).then(
+  opts.server.elections.observe(name, listener, ac.signal, caller).then(
     () => stream.end(),
     (e: unknown) => {
       write(`event: error\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);

@@ -17,6 +17,7 @@
  * so a slow client's unread bytes are counted and bounded: past `maxBufferedBytes` the watch
  * is canceled and the client resumes from history by reconnecting.
  */
+import { callerOf } from '../caller.js';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CairnError } from '../../errors/errors.js';
@@ -289,6 +290,7 @@ function sseWatch(req: FastifyRequest, reply: FastifyReply, opts: RestWatchOptio
     ...span, startRevision, prevKv: flag(q, 'prev_kv'), noPut: flag(q, 'no_put'), noDelete: flag(q, 'no_delete'),
     progressNotify: flag(q, 'progress_notify'),
   };
+  opts.server.auth.checkRead(callerOf(opts.server, req), span.key, span.rangeEnd);
   const hub = opts.server.watchHub;
   const session = new SseSession(reply.raw, opts.limits, enc, resume?.revision ?? -1n, resume?.skip ?? 0, heartbeats);
   try {

@@ -10,7 +10,9 @@
  * and the stream ends; while the client is behind, history catch-up waits for it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CairnError } from '../../errors/errors.js';
+import { CairnError, grpcCodeName } from '../../errors/errors.js';
+import type { RequestCaller } from '../../server/requests.js';
+import { callerOf } from '../caller.js';
 import type { Event } from '../../mvcc/types.js';
 import type { CairnServer } from '../../server/cairn-server.js';
 import type { WatchSink, Watcher } from '../../watch/hub.js';
@@ -51,6 +53,7 @@ class GatewayWatchSession implements WatchSink {
     private readonly server: CairnServer,
     private readonly stream: GatewayStream,
     private readonly limits: WatchStreamLimits,
+    private readonly caller: RequestCaller,
   ) {
     stream.onClose(() => this.cancelAll());
   }
@@ -73,6 +76,14 @@ class GatewayWatchSession implements WatchSink {
     }
     if (this.byId.size >= this.limits.maxWatchersPerStream) {
       this.stream.send(createRefusedOut(this.header(), `cairn: more than ${this.limits.maxWatchersPerStream} watchers on one stream`));
+      return;
+    }
+    try {
+      this.server.auth.checkRead(this.caller, c.key, c.rangeEnd);
+    } catch (e) {
+      // etcd's watch server words it as a Go status error inside the created-and-canceled answer.
+      const reason = e instanceof CairnError ? `rpc error: code = ${grpcCodeName(e.grpcCode)} desc = ${e.message}` : (e as Error).message;
+      this.stream.send(createRefusedOut(this.header(), reason));
       return;
     }
     const id = c.watchId !== 0n ? c.watchId : this.autoId();
@@ -196,7 +207,7 @@ function watchStream(req: FastifyRequest, reply: FastifyReply, opts: WatchRouteO
   const stream = new GatewayStream(req.raw, reply.raw, opts.limits.maxBufferedBytes);
   opts.streams.add(stream);
   stream.onClose(() => opts.streams.delete(stream));
-  const session = new GatewayWatchSession(opts.server, stream, opts.limits);
+  const session = new GatewayWatchSession(opts.server, stream, opts.limits, callerOf(opts.server, req));
   const maxValueBytes = Math.ceil((opts.limits.maxRequestBytes * 4) / 3) + 64 * 1024;
   const fail = (e: unknown) => {
     // Before any answer: a plain 500 as etcd's gateway. After: stop reading, keep watching.

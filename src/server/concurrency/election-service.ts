@@ -16,6 +16,7 @@
 import { CairnError } from '../../errors/errors.js';
 import type { KeyValue, TxnResult } from '../../mvcc/types.js';
 import type { ResponseHeader } from '../cairn-server.js';
+import type { RequestCaller } from '../requests.js';
 import {
   contenderKey, contenderPrefix, currentKv, EventQueue, firstCreated, prefixEnd, SESSION_LEASE_TTL_SEC, WaitAborted,
   WaiterGate, waitDeletes, type ConcurrencyHost,
@@ -57,18 +58,27 @@ export class ElectionService {
   }
 
   /** Resolves once the caller leads `name`; rejects with WaitAborted on `signal` (after resigning). */
-  async campaign(name: Uint8Array, lease: bigint, value: Uint8Array, signal?: AbortSignal): Promise<{ header: ResponseHeader; leader: LeaderKey }> {
+  /** `caller` (a client): WRITE on its key `name/<lease hex>`, READ on the prefix `name/`. */
+  async campaign(
+    name: Uint8Array, lease: bigint, value: Uint8Array, signal?: AbortSignal, caller?: RequestCaller,
+  ): Promise<{ header: ResponseHeader; leader: LeaderKey }> {
     this.candidates.enter();
     try {
+      const prefix = contenderPrefix(name);
+      this.host.auth.checkRead(caller, prefix, prefixEnd(prefix));
+      if (lease !== 0n) this.host.auth.checkWrite(caller, contenderKey(prefix, lease));
       const leaseId = lease !== 0n ? lease : await this.sessionLease();
+      this.host.auth.checkWrite(caller, contenderKey(prefix, leaseId));
       return await this.stand(name, leaseId, value, signal);
     } finally {
       this.candidates.leave();
     }
   }
 
-  async proclaim(leader: LeaderKey | undefined, value: Uint8Array): Promise<{ header: ResponseHeader }> {
+  async proclaim(leader: LeaderKey | undefined, value: Uint8Array, caller?: RequestCaller): Promise<{ header: ResponseHeader }> {
     if (!leader) throw new CairnError('BadRequest', MISSING_LEADER_KEY);
+    this.host.auth.checkRead(caller, leader.key);
+    this.host.auth.checkWrite(caller, leader.key);
     // As etcd's session: no lease means a fresh one of the server's own.
     const lease = leader.lease !== 0n ? leader.lease : await this.sessionLease();
     const { header, result } = await this.host.txn({
@@ -81,8 +91,10 @@ export class ElectionService {
   }
 
   /** Gives up leadership (or a candidacy); not leading any more is not an error. */
-  async resign(leader: LeaderKey | undefined): Promise<{ header: ResponseHeader }> {
+  async resign(leader: LeaderKey | undefined, caller?: RequestCaller): Promise<{ header: ResponseHeader }> {
     if (!leader) throw new CairnError('BadRequest', MISSING_LEADER_KEY);
+    this.host.auth.checkRead(caller, leader.key);
+    this.host.auth.checkWrite(caller, leader.key);
     const { header } = await this.host.txn({
       compare: [{ target: 'CREATE', result: 'EQUAL', key: leader.key, number: leader.rev }],
       success: [{ deleteRange: { key: leader.key } }],
@@ -91,8 +103,10 @@ export class ElectionService {
     return { header };
   }
 
-  async leader(name: Uint8Array): Promise<{ header: ResponseHeader; kv: KeyValue }> {
-    const { header, result } = await this.host.range(firstCreated(contenderPrefix(name)));
+  async leader(name: Uint8Array, caller?: RequestCaller): Promise<{ header: ResponseHeader; kv: KeyValue }> {
+    const prefix = contenderPrefix(name);
+    this.host.auth.checkRead(caller, prefix, prefixEnd(prefix));
+    const { header, result } = await this.host.range(firstCreated(prefix));
     if (result.kvs.length === 0) throw new CairnError('ElectionNoLeader');
     return { header, kv: result.kvs[0] };
   }
@@ -101,10 +115,11 @@ export class ElectionService {
    * Calls `listener` with the leader's kv now (or when one appears), on each change of its value,
    * and with each next leader, until `signal` aborts (then resolves) or a read fails (rejects).
    */
-  async observe(name: Uint8Array, listener: LeaderListener, signal: AbortSignal): Promise<void> {
+  async observe(name: Uint8Array, listener: LeaderListener, signal: AbortSignal, caller?: RequestCaller): Promise<void> {
     this.observers.enter();
     try {
       const prefix = contenderPrefix(name);
+      this.host.auth.checkRead(caller, prefix, prefixEnd(prefix));
       while (!signal.aborted) {
         try {
           const { header, kv } = await this.currentOrNextLeader(prefix, signal);

@@ -18,10 +18,11 @@
 import type { TxnResult } from '../../mvcc/types.js';
 import type { ResponseHeader } from '../cairn-server.js';
 import {
-  contenderKey, contenderPrefix, currentKv, EMPTY_BYTES, firstCreated, SESSION_LEASE_TTL_SEC, WaiterGate, waitDeletes,
+  contenderKey, contenderPrefix, currentKv, EMPTY_BYTES, firstCreated, prefixEnd, SESSION_LEASE_TTL_SEC, WaiterGate, waitDeletes,
   type ConcurrencyHost,
 } from './wait-deletes.js';
 import { CairnError } from '../../errors/errors.js';
+import type { RequestCaller } from '../requests.js';
 
 export interface LockLimits {
   /** Lock calls in progress on this member (waiting or about to); past it: TooManyRequests. */
@@ -49,17 +50,26 @@ export class LockService {
   }
 
   /** Resolves once the caller holds the lock `name`; rejects with WaitAborted on `signal`. */
-  async lock(name: Uint8Array, lease: bigint, signal?: AbortSignal): Promise<LockResult> {
+  /**
+   * `caller` (a client): as etcd's Mutex through the caller's own client, it needs WRITE on its
+   * key `name/<lease hex>` and READ on the prefix `name/` (to find the owner and wait).
+   */
+  async lock(name: Uint8Array, lease: bigint, signal?: AbortSignal, caller?: RequestCaller): Promise<LockResult> {
     this.gate.enter();
     try {
+      const prefix = contenderPrefix(name);
+      this.host.auth.checkRead(caller, prefix, prefixEnd(prefix));
+      if (lease !== 0n) this.host.auth.checkWrite(caller, contenderKey(prefix, lease));
       const leaseId = lease !== 0n ? lease : (await this.host.leases.grant(SESSION_LEASE_TTL_SEC, 0n)).result.id;
+      this.host.auth.checkWrite(caller, contenderKey(prefix, leaseId));
       return await this.acquire(name, leaseId, signal);
     } finally {
       this.gate.leave();
     }
   }
 
-  async unlock(key: Uint8Array): Promise<{ header: ResponseHeader }> {
+  async unlock(key: Uint8Array, caller?: RequestCaller): Promise<{ header: ResponseHeader }> {
+    this.host.auth.checkWrite(caller, key);
     const { header } = await this.host.deleteRange({ key });
     return { header };
   }

@@ -10,6 +10,7 @@
  * Knows nothing of HTTP. Must never leave a watcher registered after a wait ends (success,
  * error or abort), and never buffer events without bound.
  */
+import type { RequestCaller } from '../requests.js';
 import { CairnError } from '../../errors/errors.js';
 import type { Event, KeyValue, RangeRequest, RangeResult, TxnRequest, TxnResult, DeleteRangeRequest, DeleteRangeResult } from '../../mvcc/types.js';
 import type { WatchHub, WatchSink, WatchSpec, Watcher } from '../../watch/hub.js';
@@ -23,6 +24,14 @@ export interface ConcurrencyHost {
   readonly leases: { grant(ttlSec: bigint, requestedId: bigint): Promise<{ result: { id: bigint } }> };
   readonly watchHub: WatchHub;
   header(revision?: bigint): ResponseHeader;
+  /** The caller's key permissions (throw PermissionDenied), checked before any wait. */
+  readonly auth: KeyPermissionCheck;
+}
+
+/** Who asked (undefined: the member itself) and what they may touch. */
+export interface KeyPermissionCheck {
+  checkRead(caller: RequestCaller | undefined, key: Uint8Array, rangeEnd?: Uint8Array): void;
+  checkWrite(caller: RequestCaller | undefined, key: Uint8Array, rangeEnd?: Uint8Array): void;
 }
 
 /** etcd's concurrency.NewSession default: a lock or campaign without a lease gets one this long. */

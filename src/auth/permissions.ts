@@ -1,0 +1,93 @@
+/**
+ * Key permissions as etcd 3.4 has them: a role grants READ, WRITE or READWRITE on one key, on a
+ * range [key, range_end), or on everything from key on (range_end "\0"). A request on a key or a
+ * range is allowed when the union of the caller's granted intervals of that type covers it
+ * (adjacent grants join: READ [a,c) and READ [c,e) cover [b,d)), as etcd's interval tree does.
+ *
+ * Pure logic on bytes: no I/O, no state. Never widens a grant: an empty range_end is exactly
+ * one key.
+ */
+
+export type PermType = 'READ' | 'WRITE' | 'READWRITE';
+
+export interface Permission {
+  permType: PermType;
+  key: Uint8Array;
+  /** Empty: the one key; [0]: every key from `key` on; else the exclusive end. */
+  rangeEnd: Uint8Array;
+}
+
+/** A half-open interval of keys; `end` null is unbounded. */
+export interface KeyInterval {
+  begin: Uint8Array;
+  end: Uint8Array | null;
+}
+
+const ZERO = new Uint8Array([0]);
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+function isAllFrom(rangeEnd: Uint8Array): boolean {
+  return rangeEnd.length === 1 && rangeEnd[0] === 0;
+}
+
+/** The keys a (key, range_end) pair names, in etcd's encoding of ranges. */
+export function intervalOf(key: Uint8Array, rangeEnd: Uint8Array | undefined): KeyInterval {
+  if (!rangeEnd || rangeEnd.length === 0) return { begin: key, end: Buffer.concat([key, ZERO]) };
+  if (isAllFrom(rangeEnd)) return { begin: key, end: null };
+  return { begin: key, end: rangeEnd };
+}
+
+export function permits(granted: PermType, wanted: 'READ' | 'WRITE'): boolean {
+  return granted === 'READWRITE' || granted === wanted;
+}
+
+/** end(a) >= x, with null as +infinity. */
+function endReaches(end: Uint8Array | null, x: Uint8Array | null): boolean {
+  if (end === null) return true;
+  if (x === null) return false;
+  return compareBytes(end, x) >= 0;
+}
+
+/**
+ * True when the union of `granted` covers `wanted`. The request's begin must lie inside a
+ * granted interval; from there the covered stretch grows through every interval that starts at
+ * or before its end, until it reaches the request's end (an inverted request range is covered
+ * when its begin is, as etcd answers).
+ */
+export function covers(granted: readonly KeyInterval[], wanted: KeyInterval): boolean {
+  const sorted = [...granted].filter((g) => g.end === null || compareBytes(g.begin, g.end) < 0)
+    .sort((a, b) => compareBytes(a.begin, b.begin));
+  let reach: Uint8Array | null | undefined;
+  for (const g of sorted) {
+    if (reach === undefined) {
+      if (compareBytes(g.begin, wanted.begin) > 0) return false;
+      if (g.end !== null && compareBytes(g.end, wanted.begin) <= 0) continue;
+      reach = g.end;
+    } else {
+      if (reach === null) break;
+      if (compareBytes(g.begin, reach) > 0) break;
+      if (!endReaches(reach, g.end)) reach = g.end;
+    }
+    if (wanted.end !== null && reach !== null && compareBytes(wanted.end, wanted.begin) <= 0) return true;
+    if (endReaches(reach, wanted.end)) return true;
+  }
+  return false;
+}
+
+/** True when the permissions grant `wanted` access on every key of (key, range_end). */
+export function isPermitted(perms: readonly Permission[], wanted: 'READ' | 'WRITE', key: Uint8Array, rangeEnd?: Uint8Array): boolean {
+  const granted = perms.filter((p) => permits(p.permType, wanted)).map((p) => intervalOf(p.key, p.rangeEnd));
+  return covers(granted, intervalOf(key, rangeEnd));
+}
+
+/** Orders a role's permissions as etcd keeps them: by key. */
+export function sortPermissions(perms: Permission[]): Permission[] {
+  return perms.sort((a, b) => compareBytes(a.key, b.key));
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return compareBytes(a, b) === 0;
+}
