@@ -99,6 +99,9 @@ export const ERRORS = {
   RoleEmpty: [C.InvalidArgument, 'etcdserver: role name is empty'],
   AuthFailed: [C.InvalidArgument, 'etcdserver: authentication failed, invalid user ID or password'],
   PermissionDenied: [C.PermissionDenied, 'etcdserver: permission denied'],
+  // etcd's maintenance calls (snapshot, defragment, hash) answer with the auth package's own errors
+  MaintenanceUserEmpty: [C.Unknown, 'auth: user name is empty'],
+  MaintenancePermissionDenied: [C.Unknown, 'auth: permission denied'],
   RoleNotGranted: [C.FailedPrecondition, 'etcdserver: role is not granted to the user'],
   PermissionNotGranted: [C.FailedPrecondition, 'etcdserver: permission is not granted to the role'],
   AuthNotEnabled: [C.FailedPrecondition, 'etcdserver: authentication is not enabled'],

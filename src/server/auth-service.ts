@@ -89,6 +89,21 @@ export class AuthService {
     if (caller) this.store.checkKeys(caller.user, 'READ', key, rangeEnd);
   }
 
+  /**
+   * etcd's maintenance calls that read or rewrite the whole store (snapshot, defragment, hash,
+   * hashkv) need the root role while auth is on. etcd answers these with the auth package's raw
+   * errors (`auth: ...`, code Unknown), not the etcdserver ones the KV calls get.
+   */
+  checkMaintenance(caller: RequestCaller | undefined): void {
+    try {
+      this.store.checkAdmin(caller?.user ?? null);
+    } catch (e) {
+      if (e instanceof CairnError && e.kind === 'UserEmpty') throw new CairnError('MaintenanceUserEmpty');
+      if (e instanceof CairnError && (e.kind === 'PermissionDenied' || e.kind === 'UserNotFound')) throw new CairnError('MaintenancePermissionDenied');
+      throw e;
+    }
+  }
+
   /** WRITE on one key (lock and election keys, checked before waiting). */
   checkWrite(caller: RequestCaller | undefined, key: Uint8Array, rangeEnd?: Uint8Array): void {
     if (caller) this.store.checkKeys(caller.user, 'WRITE', key, rangeEnd);

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../../errors/errors.js';
+import { callerOf } from '../caller.js';
 import type { CairnServer } from '../../server/cairn-server.js';
 import type { Member } from '../../server/membership.js';
 import { CAIRN_VERSION } from '../../server/cairn-server.js';
@@ -87,7 +88,8 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
     return { header: headerOut(server.header()) };
   });
 
-  app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async () => {
+  app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async (req) => {
+    server.auth.checkMaintenance(callerOf(server, req));
     const h = server.store.hashKV(0n);
     return { header: headerOut(server.header()), hash: h.hash };
   });
@@ -95,6 +97,7 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
   app.post('/maintenance/hashkv', {
     schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the key space up to a revision', body: obj({ revision: int64Field('0: the current revision.') }), response: anyOut },
   }, async (req) => {
+    server.auth.checkMaintenance(callerOf(server, req));
     const h = server.store.hashKV(int64In((req.body as Json | null)?.revision));
     return { header: headerOut(server.header()), hash: h.hash, compact_revision: h.compactRevision.toString() };
   });

@@ -12,6 +12,7 @@ import { headerOut, type Json } from '../gateway/kv-codec.js';
 import { int64Field } from '../gateway/schemas.js';
 import { GatewayStream } from '../gateway/stream.js';
 import { uint64In } from './cluster.js';
+import { callerOf } from '../caller.js';
 
 const tags = ['maintenance (etcd gateway)'];
 const obj = (properties: Record<string, unknown>) => ({ type: ['object', 'null'], properties });
@@ -58,7 +59,10 @@ export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { ser
 
   app.post('/maintenance/defragment', {
     schema: { tags, summary: "Rewrite this member's data file without free pages", body: obj({}), response: anyOut },
-  }, async () => ({ header: headerOut((await server.defragment()).header) }));
+  }, async (req) => {
+    server.auth.checkMaintenance(callerOf(server, req));
+    return { header: headerOut((await server.defragment()).header) };
+  });
 
   app.post('/maintenance/snapshot', {
     schema: {
@@ -71,6 +75,14 @@ export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { ser
 }
 
 function snapshotStreamRoute(req: FastifyRequest, reply: FastifyReply, opts: { server: CairnServer; streams: Set<{ end(): void }> }): void {
+  try {
+    opts.server.auth.checkMaintenance(callerOf(opts.server, req));
+  } catch (e) {
+    // etcd's gateway words a refused server stream this way (not as a unary error).
+    const message = (e as Error).message;
+    void reply.code(500).send({ error: { grpc_code: 2, http_code: 500, message, http_status: 'Internal Server Error' } });
+    return;
+  }
   reply.hijack();
   const stream = new GatewayStream(req.raw, reply.raw, MAX_SNAPSHOT_BUFFERED_BYTES);
   opts.streams.add(stream);
