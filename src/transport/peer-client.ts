@@ -5,7 +5,7 @@
  * Owns: connection options (keep-alive, pipelining, timeouts, TLS) and what each status code
  * of the peer protocol means to a sender. Must never: read a response body without a bound.
  */
-import { Client } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { TransportLimits } from './limits.js';
 import { clientTlsOptions, type PeerTlsOptions } from './tls.js';
@@ -33,6 +33,36 @@ export function createPeerClient(url: string, tls: PeerTlsOptions | null, limits
     keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
     keepAliveMaxTimeout: CLIENT_KEEP_ALIVE_MS,
     connect: { timeout: limits.connectTimeoutMs, ...(https ? clientTlsOptions(tls) : {}) },
+  });
+}
+
+/**
+ * The client's requests, each written to a connection at most once. undici re-sends the
+ * pipelined requests behind the one that failed when a connection closes (it retries requests
+ * marked idempotent, which pipelining a POST requires), yet the peer may have read and stepped
+ * them already: a forwarded proposal (MsgProp) stepped twice is appended twice, and the write
+ * is applied twice at two revisions (found by the chaos test). A second start fails the request
+ * instead; the sender counts it lost, and Raft resends what still matters.
+ */
+export function sentAtMostOnce(client: Client): Dispatcher {
+  return client.compose((dispatch) => (opts, handler) => {
+    let starts = 0;
+    const once = new Proxy(handler, {
+      get(target, prop) {
+        if (prop === 'onRequestStart') {
+          return (controller: Dispatcher.DispatchController, context: unknown) => {
+            if (++starts > 1) {
+              controller.abort(new Error('peer request not re-sent on a new connection'));
+              return;
+            }
+            return target.onRequestStart?.(controller, context);
+          };
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return dispatch(opts, once);
   });
 }
 

@@ -17,12 +17,12 @@
  * TIME: the monotonic clock only decides when to try again; if timers fire late (a starved
  * process), the next send() notices the backoff has passed and tries anyway.
  */
-import type { Client } from 'undici';
+import type { Client, Dispatcher } from 'undici';
 import type { NodeId } from '../raft/index.js';
 import type { TransportLimits } from './limits.js';
 import { RateLimitedLog, type TransportLogger } from './logger.js';
 import { BoundedFrameQueue } from './bounded-queue.js';
-import { classifyStatus, createPeerClient, MAX_ERROR_TEXT_BYTES, readCappedText, type Outcome } from './peer-client.js';
+import { classifyStatus, createPeerClient, MAX_ERROR_TEXT_BYTES, readCappedText, sentAtMostOnce, type Outcome } from './peer-client.js';
 import type { PeerTlsOptions } from './tls.js';
 import {
   BATCH_CONTENT_TYPE, encodeBatch, FRAME_HEADER_BYTES, HEADER_TO, idText, ROUTE_MESSAGES,
@@ -65,6 +65,8 @@ export class PeerSender {
   private urls: readonly string[];
   private urlIndex = 0;
   private client: Client | null = null;
+  /** `client`'s requests, never re-sent by undici on a new connection (see sentAtMostOnce). */
+  private requests: Dispatcher | null = null;
   /** Bumped when a connection is given up; answers from older epochs change no state. */
   private epoch = 0;
   private inflight = 0;
@@ -117,12 +119,15 @@ export class PeerSender {
         this.scheduleRetry(waitMs);
         return;
       }
-      this.client ??= createPeerClient(this.currentUrl, this.ctx.tls, this.ctx.limits, {
-        pipelining: this.ctx.limits.maxInflightRequestsPerPeer,
-        headersTimeoutMs: this.ctx.limits.requestTimeoutMs,
-        bodyTimeoutMs: this.ctx.limits.requestTimeoutMs,
-      });
-      this.dispatch(this.client, this.takeBatch());
+      if (this.client === null || this.requests === null) {
+        this.client = createPeerClient(this.currentUrl, this.ctx.tls, this.ctx.limits, {
+          pipelining: this.ctx.limits.maxInflightRequestsPerPeer,
+          headersTimeoutMs: this.ctx.limits.requestTimeoutMs,
+          bodyTimeoutMs: this.ctx.limits.requestTimeoutMs,
+        });
+        this.requests = sentAtMostOnce(this.client);
+      }
+      this.dispatch(this.requests, this.takeBatch());
     }
   }
 
@@ -177,7 +182,7 @@ export class PeerSender {
     return { body: encodeBatch(frames, frameBytes), count: frames.length };
   }
 
-  private dispatch(client: Client, batch: { body: Buffer; count: number }): void {
+  private dispatch(client: Dispatcher, batch: { body: Buffer; count: number }): void {
     const epoch = this.epoch;
     this.inflight++;
     client.request({
@@ -265,6 +270,7 @@ export class PeerSender {
     this.epoch++;
     const client = this.client;
     this.client = null;
+    this.requests = null;
     if (client !== null) client.destroy().catch(() => {});
   }
 }
