@@ -66,17 +66,17 @@ function defaultPort(url: URL): number {
 }
 
 class ConnectionGuard {
-  private readonly inFlight = new WeakMap<Socket, number>();
+  /** The responses not yet closed on each connection, in arrival order. */
+  private readonly open = new WeakMap<Socket, Set<ServerResponse>>();
 
   constructor(private readonly limits: ClientConnectionLimits) {}
 
   /** False when the request was refused here (already answered). */
   admit(req: IncomingMessage, res: ServerResponse): boolean {
-    const socket = req.socket;
-    const count = (this.inFlight.get(socket) ?? 0) + 1;
-    this.inFlight.set(socket, count);
-    res.once('close', () => this.inFlight.set(socket, (this.inFlight.get(socket) ?? 1) - 1));
-    if (count > this.limits.maxConcurrentStreams) {
+    const pending = this.pendingOn(req.socket);
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
+    if (pending.size > this.limits.maxConcurrentStreams) {
       const err = new CairnError('TooManyRequests');
       res.writeHead(err.httpStatus, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify(gatewayErrorBody(err.grpcCode, err.message)));
@@ -84,6 +84,25 @@ class ConnectionGuard {
     }
     if (!STREAMING_PATH.test(req.url ?? '/')) this.bodyDeadline(req);
     return true;
+  }
+
+  /**
+   * Node emits 'close' only on the response that holds the socket; pipelined responses queued
+   * behind it never hear that the client left, and a watch stream among them would live on.
+   * When the connection closes, every response still open on it is closed as well.
+   */
+  private pendingOn(socket: Socket): Set<ServerResponse> {
+    let pending = this.open.get(socket);
+    if (pending === undefined) {
+      const set = new Set<ServerResponse>();
+      pending = set;
+      this.open.set(socket, set);
+      socket.once('close', () => {
+        for (const res of [...set]) res.emit('close');
+        set.clear();
+      });
+    }
+    return pending;
   }
 
   private bodyDeadline(req: IncomingMessage): void {
