@@ -14,6 +14,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../errors/errors.js';
 import { gatewayErrorBody } from './errors.js';
@@ -117,12 +118,24 @@ class ConnectionGuard {
   }
 }
 
-function buildServer(url: URL, tls: HttpsServerOptions | null, limits: ClientConnectionLimits, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+/** A rule on the client's certificate beyond the CA (--client-cert-allowed-hostname): why it
+ * is refused, or null. A refused client's connection is closed before any request is read. */
+export type CertificateCheck = (socket: TLSSocket) => string | null;
+
+function buildServer(
+  url: URL, tls: HttpsServerOptions | null, check: CertificateCheck | null, limits: ClientConnectionLimits,
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
   const base = { connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS, headersTimeout: limits.headersTimeoutMs, requestTimeout: 0 };
   let server: Server;
   if (url.protocol === 'https:') {
     if (tls === null) throw new Error(`client URL ${url.href} is https but no TLS certificate was given`);
     server = createHttpsServer({ ...tls, ...base }, onRequest);
+    if (check !== null) {
+      server.on('secureConnection', (socket: TLSSocket) => {
+        if (check(socket) !== null) socket.destroy();
+      });
+    }
   } else {
     server = createHttpServer(base, onRequest);
   }
@@ -147,7 +160,8 @@ function listenOn(server: Server, url: URL): Promise<string> {
  * and throws. `tls` is needed for https URLs.
  */
 export async function listenClients(
-  app: FastifyInstance, listenUrls: readonly URL[], tls: HttpsServerOptions | null, limits: ClientConnectionLimits = DEFAULT_CLIENT_CONNECTION_LIMITS,
+  app: FastifyInstance, listenUrls: readonly URL[], tls: HttpsServerOptions | null,
+  limits: ClientConnectionLimits = DEFAULT_CLIENT_CONNECTION_LIMITS, check: CertificateCheck | null = null,
 ): Promise<ClientListener> {
   await app.ready();
   const guard = new ConnectionGuard(limits);
@@ -168,7 +182,7 @@ export async function listenClients(
   };
   try {
     for (const url of listenUrls) {
-      const server = buildServer(url, tls, limits, onRequest);
+      const server = buildServer(url, tls, check, limits, onRequest);
       servers.push(server);
       urls.push(await listenOn(server, url));
     }
