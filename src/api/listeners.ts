@@ -14,6 +14,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../errors/errors.js';
 import { gatewayErrorBody } from './errors.js';
@@ -66,17 +67,17 @@ function defaultPort(url: URL): number {
 }
 
 class ConnectionGuard {
-  private readonly inFlight = new WeakMap<Socket, number>();
+  /** The responses not yet closed on each connection, in arrival order. */
+  private readonly open = new WeakMap<Socket, Set<ServerResponse>>();
 
   constructor(private readonly limits: ClientConnectionLimits) {}
 
   /** False when the request was refused here (already answered). */
   admit(req: IncomingMessage, res: ServerResponse): boolean {
-    const socket = req.socket;
-    const count = (this.inFlight.get(socket) ?? 0) + 1;
-    this.inFlight.set(socket, count);
-    res.once('close', () => this.inFlight.set(socket, (this.inFlight.get(socket) ?? 1) - 1));
-    if (count > this.limits.maxConcurrentStreams) {
+    const pending = this.pendingOn(req.socket);
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
+    if (pending.size > this.limits.maxConcurrentStreams) {
       const err = new CairnError('TooManyRequests');
       res.writeHead(err.httpStatus, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify(gatewayErrorBody(err.grpcCode, err.message)));
@@ -84,6 +85,25 @@ class ConnectionGuard {
     }
     if (!STREAMING_PATH.test(req.url ?? '/')) this.bodyDeadline(req);
     return true;
+  }
+
+  /**
+   * Node emits 'close' only on the response that holds the socket; pipelined responses queued
+   * behind it never hear that the client left, and a watch stream among them would live on.
+   * When the connection closes, every response still open on it is closed as well.
+   */
+  private pendingOn(socket: Socket): Set<ServerResponse> {
+    let pending = this.open.get(socket);
+    if (pending === undefined) {
+      const set = new Set<ServerResponse>();
+      pending = set;
+      this.open.set(socket, set);
+      socket.once('close', () => {
+        for (const res of [...set]) res.emit('close');
+        set.clear();
+      });
+    }
+    return pending;
   }
 
   private bodyDeadline(req: IncomingMessage): void {
@@ -98,12 +118,24 @@ class ConnectionGuard {
   }
 }
 
-function buildServer(url: URL, tls: HttpsServerOptions | null, limits: ClientConnectionLimits, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
+/** A rule on the client's certificate beyond the CA (--client-cert-allowed-hostname): why it
+ * is refused, or null. A refused client's connection is closed before any request is read. */
+export type CertificateCheck = (socket: TLSSocket) => string | null;
+
+function buildServer(
+  url: URL, tls: HttpsServerOptions | null, check: CertificateCheck | null, limits: ClientConnectionLimits,
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
   const base = { connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS, headersTimeout: limits.headersTimeoutMs, requestTimeout: 0 };
   let server: Server;
   if (url.protocol === 'https:') {
     if (tls === null) throw new Error(`client URL ${url.href} is https but no TLS certificate was given`);
     server = createHttpsServer({ ...tls, ...base }, onRequest);
+    if (check !== null) {
+      server.on('secureConnection', (socket: TLSSocket) => {
+        if (check(socket) !== null) socket.destroy();
+      });
+    }
   } else {
     server = createHttpServer(base, onRequest);
   }
@@ -128,7 +160,8 @@ function listenOn(server: Server, url: URL): Promise<string> {
  * and throws. `tls` is needed for https URLs.
  */
 export async function listenClients(
-  app: FastifyInstance, listenUrls: readonly URL[], tls: HttpsServerOptions | null, limits: ClientConnectionLimits = DEFAULT_CLIENT_CONNECTION_LIMITS,
+  app: FastifyInstance, listenUrls: readonly URL[], tls: HttpsServerOptions | null,
+  limits: ClientConnectionLimits = DEFAULT_CLIENT_CONNECTION_LIMITS, check: CertificateCheck | null = null,
 ): Promise<ClientListener> {
   await app.ready();
   const guard = new ConnectionGuard(limits);
@@ -149,7 +182,7 @@ export async function listenClients(
   };
   try {
     for (const url of listenUrls) {
-      const server = buildServer(url, tls, limits, onRequest);
+      const server = buildServer(url, tls, check, limits, onRequest);
       servers.push(server);
       urls.push(await listenOn(server, url));
     }

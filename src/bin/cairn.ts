@@ -14,7 +14,7 @@ import { ConfigError, loadServerConfig, urlText, type Config } from '../config/i
 import { CAIRN_VERSION, CLUSTER_VERSION, CairnServer } from '../server/cairn-server.js';
 import { DataDirError } from '../server/identity.js';
 import { notifySystemdReady } from '../server/systemd-notify.js';
-import { httpsServerOptions, loadTlsMaterial, TlsSetupError, type TlsMaterial } from '../server/tls-material.js';
+import { clientCertificateCheck, httpsServerOptions, loadTlsMaterial, TlsSetupError, type TlsMaterial } from '../server/tls-material.js';
 
 async function main(): Promise<number> {
   let loaded;
@@ -119,7 +119,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
   const app = await buildApp(server, { maxRequestBytes: config.maxRequestBytes, logger });
   const listener = await listenClients(app, config.listenClientUrls, tls.client === null ? null : httpsServerOptions(tls.client), {
     ...DEFAULT_CLIENT_CONNECTION_LIMITS, maxConcurrentStreams: config.maxConcurrentStreams,
-  });
+  }, tls.client === null ? null : clientCertificateCheck(tls.client));
   logger.info({ listenClientUrls: config.listenClientUrls.map(String) }, 'serving client requests');
   notifySystemdReady(logger);
   await waitForSignal(logger);

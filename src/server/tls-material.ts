@@ -17,10 +17,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { serverTlsOptions, type PeerTlsOptions } from '../transport/index.js';
+import type { TLSSocket } from 'node:tls';
+import { peerCertificateProblem, serverTlsOptions, type PeerTlsOptions } from '../transport/index.js';
 
 /** node:https server options for a side's material (the client listener uses the peer rules). */
 export const httpsServerOptions = serverTlsOptions;
+
+/** Why a connected client's certificate fails --client-cert-allowed-hostname, or null; null
+ * as a whole when no such rule is set. */
+export function clientCertificateCheck(material: PeerTlsOptions): ((socket: TLSSocket) => string | null) | null {
+  if ((material.allowedHostname ?? []).length === 0) return null;
+  return (socket) => peerCertificateProblem(socket, material);
+}
 export type { PeerTlsOptions as TlsMaterial };
 
 /** One side's TLS settings as configured (the shape of config's TlsConfig). */

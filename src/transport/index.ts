@@ -26,7 +26,7 @@ export {
 } from './peer-server.js';
 export { fetchClusterMembers, type PeerMember, type ClusterMembers } from './members.js';
 export { type SnapshotData } from './snapshot-sender.js';
-export { serverTlsOptions, type PeerTlsOptions } from './tls.js';
+export { peerCertificateProblem, serverTlsOptions, type PeerTlsOptions } from './tls.js';
 export { DEFAULT_LIMITS, resolveLimits, type TransportLimits } from './limits.js';
 export { type TransportLogger, SILENT_LOGGER } from './logger.js';
 export { type PeerSenderStats } from './peer-sender.js';

@@ -65,7 +65,8 @@ before(async () => {
   peerCaFile = pki.ca('peer-ca');
   pki.ca('rogue-ca');
   files.server = pki.leaf('server', 'client-ca');
-  files.alice = pki.leaf('alice', 'client-ca');
+  files.alice = pki.leaf('alice', 'client-ca', 'alice', 'IP:127.0.0.1,DNS:localhost,DNS:alice.example');
+  files.bob = pki.leaf('bob', 'client-ca');
   files.stranger = pki.leaf('stranger', 'rogue-ca');
   for (const n of ['p1', 'p2', 'p3', 'p4']) files[n] = pki.leaf(n, 'peer-ca', 'cairn-peer');
   files.wrongCn = pki.leaf('wrong-cn', 'peer-ca', 'someone-else');
@@ -80,7 +81,9 @@ before(async () => {
   }
   initialCluster = peerUrls.map((u, i) => `m${i + 1}=${u}`).join(',');
   for (let i = 0; i < 3; i++) {
-    procs.push(spawnCairn(memberArgs(`m${i + 1}`, clientUrls[i], peerUrls[i], files[`p${i + 1}`], 'new', initialCluster)));
+    // m3 also checks client certificates' host names.
+    const extra = i === 2 ? ['--client-cert-allowed-hostname', 'alice.example'] : [];
+    procs.push(spawnCairn([...memberArgs(`m${i + 1}`, clientUrls[i], peerUrls[i], files[`p${i + 1}`], 'new', initialCluster), ...extra]));
   }
   await Promise.all(procs.map((p, i) => waitHealthy(p, clientUrls[i], good)));
 });
@@ -124,6 +127,12 @@ describe('TLS cluster of three', { skip }, () => {
   test('a client whose certificate is signed by another CA is refused in the handshake', async () => {
     const r = await attempt(agentWith(files.stranger));
     assert.match(r, /^refused /);
+  });
+
+  test('--client-cert-allowed-hostname: a CA-signed certificate without that SAN is refused; one with it is served', async () => {
+    assert.match(await attempt(agentWith(files.bob), clientUrls[0]), /^ok 200/);
+    assert.match(await attempt(agentWith(files.bob), clientUrls[2]), /^refused /);
+    assert.match(await attempt(agentWith(files.alice), clientUrls[2]), /^ok 200/);
   });
 
   test('a client that does not trust the server CA refuses the server', async () => {

@@ -42,9 +42,10 @@ export class TestPki {
     return join(this.dir, `${name}.crt`);
   }
 
-  /** A certificate with common name `cn` signed by CA `caName`, for 127.0.0.1 and localhost. */
-  leaf(name: string, caName: string, cn: string = name): LeafFiles {
-    writeFileSync(join(this.dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  /** A certificate with common name `cn` signed by CA `caName`, for 127.0.0.1 and localhost
+   * unless other SANs are given (openssl syntax: `DNS:x,IP:y`). */
+  leaf(name: string, caName: string, cn: string = name, san = 'IP:127.0.0.1,DNS:localhost'): LeafFiles {
+    writeFileSync(join(this.dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\n`);
     this.run('req', ...TestPki.EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
     this.run('x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial',
       '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
