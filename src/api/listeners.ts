@@ -36,7 +36,9 @@ export interface ClientConnectionLimits {
 export const DEFAULT_CLIENT_CONNECTION_LIMITS: ClientConnectionLimits = Object.freeze({
   headersTimeoutMs: 10_000,
   bodyTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
+  // Fastify's default (what the member used before): longer than clients' idle timeouts, so
+  // the client, not the member, closes an idle connection and no request races that close.
+  keepAliveTimeoutMs: 72_000,
   maxConcurrentStreams: 128,
 });
 

@@ -61,14 +61,27 @@ export function serverTlsOptions(tls: PeerTlsOptions): HttpsServerOptions {
   };
 }
 
-/** Options for undici's connector when dialing an https peer URL. */
+function commonName(cert: PeerCertificate): string {
+  return typeof cert.subject?.CN === 'string' ? cert.subject.CN : '';
+}
+
+/**
+ * Options for undici's connector when dialing an https peer URL. As in etcd (whose TLS config
+ * checks the allowed CN on both ends), the peer we dial must also present an allowed CN.
+ */
 export function clientTlsOptions(tls: PeerTlsOptions | null): Record<string, unknown> {
   if (tls === null) return { rejectUnauthorized: true };
+  const allowedCn = tls.allowedCn ?? [];
+  const checkCn = allowedCn.length > 0 && tls.selfSigned !== true;
   return {
     cert: tls.cert,
     key: tls.key,
     ca: caList(tls.ca),
     rejectUnauthorized: tls.selfSigned !== true,
+    ...(checkCn ? {
+      checkServerIdentity: (host: string, cert: PeerCertificate): Error | undefined => checkServerIdentity(host, cert)
+        ?? (allowedCn.includes(commonName(cert)) ? undefined : new Error(`peer certificate CN "${commonName(cert)}" is not in --peer-cert-allowed-cn`)),
+    } : {}),
     ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
     ...(tls.minVersion ? { minVersion: tls.minVersion } : {}),
     ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}),
@@ -86,7 +99,7 @@ export function peerCertificateProblem(socket: TLSSocket, tls: PeerTlsOptions): 
   const cert: PeerCertificate = socket.getPeerCertificate();
   if (cert === null || Object.keys(cert).length === 0) return 'no client certificate';
   if (allowedCn.length > 0) {
-    const cn = typeof cert.subject?.CN === 'string' ? cert.subject.CN : '';
+    const cn = commonName(cert);
     if (!allowedCn.includes(cn)) return `certificate CN "${cn}" is not in --peer-cert-allowed-cn`;
   }
   if (allowedHostname.length > 0) {

@@ -228,7 +228,8 @@ test(`fuzzing every route leaves the member serving, consistent and bounded (see
   t.diagnostic(JSON.stringify(report));
   console.log(`fuzz report ${JSON.stringify(report)}`);
   if (heapGrowth > HEAP_GROWTH_MAX_BYTES) fail(`heap grew by ${(heapGrowth / 2 ** 20).toFixed(1)} MiB`);
-  assert.ok(tally.sent >= 1_000, `only ${tally.sent} requests in phase A (seed ${SEED})`);
+  // Usually all 3,000 fit the time budget; a loaded machine gets fewer, but never this few.
+  assert.ok(tally.sent >= 500, `only ${tally.sent} requests in phase A (seed ${SEED})`);
   assert.deepEqual(failures, [], `fuzz failures (replay with FUZZ_SEED=${SEED})`);
   assert.deepEqual(unexpectedErrors, [], `the member logged unexpected errors (replay with FUZZ_SEED=${SEED})`);
 });

@@ -234,3 +234,25 @@ describe('auto-TLS cluster of three (--auto-tls, --peer-auto-tls)', { skip }, ()
     }
   });
 });
+
+describe('TLS files at start', { skip }, () => {
+  test('a missing certificate file stops the member with the flag and the path, before it serves', async () => {
+    const [client, peer] = await freePorts(2);
+    const root = mkdtempSync(join(tmpdir(), 'cairn-tls-missing-'));
+    const missing = join(root, 'no-such.crt');
+    const p = spawnCairn([
+      '--name', 'x', '--data-dir', join(root, 'x'), '--cert-file', missing, '--key-file', missing,
+      '--listen-client-urls', `https://127.0.0.1:${client}`, '--advertise-client-urls', `https://127.0.0.1:${client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+      '--initial-cluster', `x=http://127.0.0.1:${peer}`,
+    ]);
+    try {
+      const code = await Promise.race([p.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 20_000).unref())]);
+      assert.equal(code, 1, p.logs());
+      assert.ok(p.logs().includes(`cairn: --cert-file ${missing}: ENOENT`), p.logs());
+    } finally {
+      await p.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

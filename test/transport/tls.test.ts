@@ -87,6 +87,19 @@ test('a CA-signed certificate whose CN is not allowed is refused with 403 and re
   }
 });
 
+test('a member does not send to a peer whose server certificate CN is not allowed (etcd checks both ends)', { skip }, async () => {
+  const a = await startMember(A, { scheme: 'https', tls: tlsAs('member') });
+  const x = await startMember(X, { scheme: 'https', tls: tlsAs('intruder') });
+  try {
+    a.transport.addPeer(X, [x.url]);
+    a.transport.send([appMessage(A, X, 1)]);
+    await waitFor(() => a.events.unreachable.includes(X), 'refusal of the dialed peer');
+    assert.equal(x.received.length, 0);
+  } finally {
+    await closeAll([a, x]);
+  }
+});
+
 test('allowed host names are checked against the client certificate\'s SANs', { skip }, async () => {
   const b = await startMember(B, { scheme: 'https', tls: tlsAs('member', { allowedCn: [], allowedHostname: ['localhost'] }) });
   try {
