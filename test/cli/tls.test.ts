@@ -2,7 +2,8 @@
  * TLS flags against a real etcd serving HTTPS with a self-signed certificate (--auto-tls):
  * refused without trust, accepted with --insecure-skip-tls-verify or with the certificate as
  * --cacert, endpoints without a scheme become https when TLS flags are given, and the same
- * from ETCDCTL_* environment variables. etcd only (Cairn's TLS is another issue).
+ * from ETCDCTL_* environment variables. Against etcd; cairnctl against a Cairn TLS cluster is in
+ * test/cluster/tls.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
