@@ -106,6 +106,10 @@ export const ERRORS = {
   InvalidAuthMgmt: [C.InvalidArgument, 'etcdserver: invalid auth management'],
   /** etcd 3.4 answers this one as an unknown error (500, code 2), with this text. */
   NoPasswordUser: [C.Unknown, 'auth: authentication failed, password was given for no password user'],
+  /** etcd 3.4's maintenance service passes the auth package's own errors through untranslated. */
+  RawAuthUserEmpty: [C.Unknown, 'auth: user name is empty'],
+  RawAuthUserNotFound: [C.Unknown, 'auth: user name not found'],
+  RawAuthPermissionDenied: [C.Unknown, 'auth: permission denied'],
   /** A role grant without a permission: etcd 3.4 crashes on it; Cairn refuses it. */
   PermissionMissing: [C.InvalidArgument, 'etcdserver: permission is not given'],
   // cluster and server state

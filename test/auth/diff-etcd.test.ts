@@ -137,6 +137,10 @@ async function script(url: string): Promise<Step[]> {
   await call('lock without token', '/v3/lock/lock', { name: b64('zz'), lease: '7001' });
   await call('lock denied', '/v3/lock/lock', { name: b64('zz'), lease: '7001' }, alice);
 
+  await call('hash without token', '/v3/maintenance/hash', {});
+  await call('hash as alice', '/v3/maintenance/hash', {}, alice);
+  await call('compaction without token', '/v3/kv/compaction', { revision: '2' });
+  await call('compaction as alice', '/v3/kv/compaction', { revision: '2' }, alice);
   await call('alice role list', '/v3/auth/role/list', {}, alice);
   await call('alice gets herself', '/v3/auth/user/get', { name: 'alice' }, alice);
   await call('alice gets root', '/v3/auth/user/get', { name: 'root' }, alice);

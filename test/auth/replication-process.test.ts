@@ -114,3 +114,25 @@ test('--auth-token jwt: RS256 tokens signed with the configured key; --auth-toke
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--auth-token-ttl: a simple token lapses that many seconds after its last use', { skip, timeout: 60_000 }, async () => {
+  await withServers(async (scope) => {
+    const m = await scope.startCairn({ extraArgs: ['--auth-token-ttl', '2'] });
+    await ok(m, '/v3/auth/user/add', { name: 'root', password: 'pw' });
+    await ok(m, '/v3/auth/user/grant', { user: 'root', role: 'root' });
+    await ok(m, '/v3/auth/enable', {});
+    const token = await login(m, 'root', 'pw');
+    await ok(m, '/v3/kv/range', { key: b64('k') }, token);
+    let lastUse = Date.now();
+    // Used again within the TTL, it stays valid (each use starts the TTL again).
+    await waitFor('1.2 s since the last use', 5_000, async () => (Date.now() - lastUse >= 1_200 ? true : undefined));
+    await ok(m, '/v3/kv/range', { key: b64('k') }, token);
+    lastUse = Date.now();
+    await waitFor('1.2 s since the last use', 5_000, async () => (Date.now() - lastUse >= 1_200 ? true : undefined));
+    await ok(m, '/v3/kv/range', { key: b64('k') }, token);
+    lastUse = Date.now();
+    // Probing would renew it: wait on the clock alone, then try once.
+    await waitFor('the TTL (2 s) and a margin to pass since the last use', 10_000, async () => (Date.now() - lastUse >= 3_000 ? true : undefined));
+    await refused(m, '/v3/kv/range', { key: b64('k') }, token, 'etcdserver: invalid auth token');
+  });
+});

@@ -3,6 +3,7 @@
  * need the Raft member: status, move-leader, hash and hashkv. Translate and delegate only.
  * Member IDs are uint64: JSON strings out, number or string in.
  */
+import { callerOf } from '../caller.js';
 import type { FastifyInstance } from 'fastify';
 import { CairnError } from '../../errors/errors.js';
 import type { CairnServer } from '../../server/cairn-server.js';
@@ -80,6 +81,7 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
   app.post('/maintenance/transfer-leadership', {
     schema: { tags: ['maintenance (etcd gateway)'], summary: 'Move leadership to another voter (etcdctl move-leader)', body: obj({ targetID: uint64('Target member ID.') }), response: anyOut },
   }, async (req) => {
+    server.auth.checkMaintenanceAdmin(callerOf(server, req));
     await server.moveLeader(uint64In((req.body as Json | null)?.targetID));
     return { header: headerOut(server.header()) };
   });
@@ -89,7 +91,8 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
     schema: { tags: ['maintenance (etcd gateway)'], summary: 'List, activate or deactivate alarms', body: obj({ action: { type: ['string', 'integer', 'null'] }, memberID: uint64('Member ID.'), alarm: { type: ['string', 'integer', 'null'] } }), response: anyOut },
   }, async () => ({ header: headerOut(server.header()) }));
 
-  app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async () => {
+  app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async (req) => {
+    server.auth.checkMaintenanceAdmin(callerOf(server, req));
     const h = server.store.hashKV(0n);
     return { header: headerOut(server.header()), hash: h.hash };
   });
@@ -97,6 +100,7 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
   app.post('/maintenance/hashkv', {
     schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the key space up to a revision', body: obj({ revision: int64Field('0: the current revision.') }), response: anyOut },
   }, async (req) => {
+    server.auth.checkMaintenanceAdmin(callerOf(server, req));
     const h = server.store.hashKV(int64In((req.body as Json | null)?.revision));
     return { header: headerOut(server.header()), hash: h.hash, compact_revision: h.compactRevision.toString() };
   });
