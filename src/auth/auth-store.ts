@@ -115,7 +115,7 @@ export class AuthStore {
    * the change is refused.
    */
   apply(op: AuthOp, caller: string | null | undefined): AuthTableChange[] {
-    if (op.op === 'authenticate') return this.authenticate(op.name, op.simpleToken);
+    if (op.op === 'authenticate') return this.authenticate(op.name, op.simpleToken, op.issuedAtMs);
     if (caller !== undefined) this.checkAdmin(caller);
     const changes = this.change(op);
     // null: nothing changed (etcd answers OK and keeps the revision).
@@ -168,10 +168,10 @@ export class AuthStore {
     return [];
   }
 
-  private authenticate(name: string, simpleToken: string | null): AuthTableChange[] {
+  private authenticate(name: string, simpleToken: string | null, issuedAtMs: number | undefined): AuthTableChange[] {
     if (!this.enabledFlag) throw new CairnError('AuthNotEnabled');
     if (!this.users.has(name)) throw new CairnError('AuthFailed');
-    if (simpleToken !== null) this.simpleTokens?.register(simpleToken, name);
+    if (simpleToken !== null) this.simpleTokens?.register(simpleToken, name, issuedAtMs);
     return [];
   }
 

@@ -48,7 +48,12 @@ export interface Answered<T> {
   result: T;
 }
 
+/** Password hashes (authenticate, user add, changepw) computed at once on one member. */
+export const MAX_CONCURRENT_PASSWORD_HASHES = 16;
+
 export class AuthService {
+  private hashesRunning = 0;
+
   constructor(readonly store: AuthStore, readonly issuer: TokenIssuer, private readonly deps: AuthServiceDeps) {}
 
   /**
@@ -111,9 +116,9 @@ export class AuthService {
 
   async authenticate(name: string, password: string): Promise<Answered<{ token: string }>> {
     await this.deps.readBarrier();
-    await this.store.checkPassword(name, password);
+    await this.hashing(() => this.store.checkPassword(name, password));
     const simpleToken = this.issuer.kind === 'simple' ? this.issuer.tokens.newToken() : null;
-    const { revision } = await this.change({ op: 'authenticate', name, simpleToken }, undefined);
+    const { revision } = await this.change({ op: 'authenticate', name, simpleToken, issuedAtMs: Date.now() }, undefined);
     const token = this.issuer.kind === 'simple'
       ? simpleToken!
       : this.issuer.tokens.sign({ username: name, revision: this.store.revision });
@@ -130,7 +135,7 @@ export class AuthService {
 
   async userAdd(caller: RequestCaller, name: string, password: string, noPassword: boolean): Promise<Answered<object>> {
     this.store.checkAdmin(caller.user);
-    const passwordHash = noPassword ? null : await hashPassword(password, this.deps.scryptCost);
+    const passwordHash = noPassword ? null : await this.hashing(() => hashPassword(password, this.deps.scryptCost));
     return this.answer({ op: 'userAdd', name, passwordHash, noPassword }, caller);
   }
 
@@ -140,7 +145,7 @@ export class AuthService {
 
   async userChangePassword(caller: RequestCaller, name: string, password: string): Promise<Answered<object>> {
     this.store.checkAdmin(caller.user);
-    const passwordHash = await hashPassword(password, this.deps.scryptCost);
+    const passwordHash = await this.hashing(() => hashPassword(password, this.deps.scryptCost));
     return this.answer({ op: 'userChangePassword', name, passwordHash }, caller);
   }
 
@@ -193,6 +198,20 @@ export class AuthService {
   async status(): Promise<Answered<{ enabled: boolean; authRevision: bigint }>> {
     await this.deps.readBarrier();
     return { header: this.deps.header(), result: { enabled: this.store.enabled, authRevision: this.store.revision } };
+  }
+
+  /**
+   * Runs a slow hash with a bound on how many run at once: each takes tens of ms of the libuv
+   * thread pool (shared with file I/O), so a flood of authenticate calls is refused, not queued.
+   */
+  private async hashing<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.hashesRunning >= MAX_CONCURRENT_PASSWORD_HASHES) throw new CairnError('TooManyRequests');
+    this.hashesRunning++;
+    try {
+      return await fn();
+    } finally {
+      this.hashesRunning--;
+    }
   }
 
   private async answer(op: AuthOp, caller: RequestCaller): Promise<Answered<object>> {
