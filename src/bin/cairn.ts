@@ -63,6 +63,14 @@ let fatalReason: string | null = null;
 const DRAIN_GRACE_MS = 300;
 
 async function serve(config: Config, logger: Logger): Promise<number> {
+  let issuer: TokenIssuer;
+  try {
+    issuer = tokenIssuer(config);
+  } catch (e) {
+    // An unreadable key file or a key of the wrong kind: say which, and stop before serving.
+    logger.fatal(`--auth-token: ${(e as Error).message}`);
+    return 1;
+  }
   let server: CairnServer;
   try {
     server = await CairnServer.start({
@@ -75,7 +83,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       maxRequestBytes: config.maxRequestBytes,
       logger,
       leaseWatch: { electionTimeoutMs: config.electionTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
-      auth: { issuer: tokenIssuer(config) },
+      auth: { issuer },
       cluster: {
         initialCluster: config.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls.map(urlText) })),
         initialClusterState: config.initialClusterState,
