@@ -91,8 +91,13 @@ export async function buildApp(server: CairnServer, opts: AppOptions): Promise<F
   app.options('*', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
   // Every API call resolves its token before its handler, as etcd does: a bad token is refused
   // even where no permission is needed (lease grant) and even while auth is off.
-  app.addHook('preHandler', async (req) => {
-    if (isApiPath(req.url)) await resolveCaller(server, req);
+  // Without an Authorization header nothing waits: the caller is resolved synchronously later.
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (req.headers.authorization === undefined || !isApiPath(req.url)) {
+      done();
+      return;
+    }
+    resolveCaller(server, req).then(() => done(), (e: Error) => done(e));
   });
 
   // Watch and keep-alive streams stay open: end them when the app closes.

@@ -20,8 +20,12 @@ export type AuthOp =
   | { op: 'roleDelete'; role: string }
   | { op: 'roleGrantPermission'; name: string; perm: Permission }
   | { op: 'roleRevokePermission'; role: string; key: Uint8Array; rangeEnd: Uint8Array }
-  /** A password already checked by the proposing member; a simple token to register, if any. */
-  | { op: 'authenticate'; name: string; simpleToken: string | null };
+  /**
+   * A password already checked by the proposing member; a simple token to register, if any,
+   * and when it was issued (so a replay of the log after a restart does not revive a token
+   * whose TTL has passed).
+   */
+  | { op: 'authenticate'; name: string; simpleToken: string | null; issuedAtMs?: number };
 
 /**
  * Who sent a request, as the member that took it resolved the token: a user name, or null for

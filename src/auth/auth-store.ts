@@ -11,7 +11,7 @@
  */
 import { CairnError } from '../errors/errors.js';
 import type { AuthOp } from './auth-requests.js';
-import { isPermitted, sameBytes, sortPermissions, type Permission } from './permissions.js';
+import { PermissionSet, sameBytes, sortPermissions, type Permission } from './permissions.js';
 import { verifyPassword } from './password.js';
 import type { SimpleTokens } from './tokens.js';
 
@@ -76,6 +76,10 @@ export class AuthStore {
   private roles = new Map<string, Role>();
   private enabledFlag = false;
   private rev = 0n;
+  /** Each user's merged permissions; emptied whenever users or roles change. */
+  private readonly permCache = new Map<string, PermissionSet>();
+  /** Users whose permissions are cached at once; past it the cache starts over. */
+  static readonly MAX_CACHED_USERS = 10_000;
 
   /** `simpleTokens`: where authenticate entries register their token (null with JWT). */
   constructor(private readonly simpleTokens: SimpleTokens | null) {}
@@ -94,6 +98,7 @@ export class AuthStore {
     this.roles = new Map();
     this.enabledFlag = false;
     this.rev = 0n;
+    this.permCache.clear();
     for (const { key, value } of table.loadAll()) {
       if (key === META_KEY) {
         const m = JSON.parse(value) as Meta;
@@ -115,12 +120,13 @@ export class AuthStore {
    * the change is refused.
    */
   apply(op: AuthOp, caller: string | null | undefined): AuthTableChange[] {
-    if (op.op === 'authenticate') return this.authenticate(op.name, op.simpleToken);
+    if (op.op === 'authenticate') return this.authenticate(op.name, op.simpleToken, op.issuedAtMs);
     if (caller !== undefined) this.checkAdmin(caller);
     const changes = this.change(op);
     // null: nothing changed (etcd answers OK and keeps the revision).
     if (changes === null) return [];
     this.rev += 1n;
+    this.permCache.clear();
     changes.push(this.metaRecord());
     return changes;
   }
@@ -168,10 +174,10 @@ export class AuthStore {
     return [];
   }
 
-  private authenticate(name: string, simpleToken: string | null): AuthTableChange[] {
+  private authenticate(name: string, simpleToken: string | null, issuedAtMs: number | undefined): AuthTableChange[] {
     if (!this.enabledFlag) throw new CairnError('AuthNotEnabled');
     if (!this.users.has(name)) throw new CairnError('AuthFailed');
-    if (simpleToken !== null) this.simpleTokens?.register(simpleToken, name);
+    if (simpleToken !== null) this.simpleTokens?.register(simpleToken, name, issuedAtMs);
     return [];
   }
 
@@ -268,9 +274,19 @@ export class AuthStore {
     const u = this.users.get(caller);
     if (!u) throw new CairnError('PermissionDenied');
     if (u.roles.includes(ROOT_ROLE)) return;
-    const perms: Permission[] = [];
-    for (const name of u.roles) for (const p of this.roles.get(name)?.perms ?? []) perms.push(p);
-    if (!isPermitted(perms, wanted, key, rangeEnd)) throw new CairnError('PermissionDenied');
+    if (!this.permissionsOf(u).allows(wanted, key, rangeEnd)) throw new CairnError('PermissionDenied');
+  }
+
+  private permissionsOf(u: User): PermissionSet {
+    let set = this.permCache.get(u.name);
+    if (set === undefined) {
+      const perms: Permission[] = [];
+      for (const name of u.roles) for (const p of this.roles.get(name)?.perms ?? []) perms.push(p);
+      set = new PermissionSet(perms);
+      if (this.permCache.size >= AuthStore.MAX_CACHED_USERS) this.permCache.clear();
+      this.permCache.set(u.name, set);
+    }
+    return set;
   }
 
   /** Checks a password against the stored hash (on the member that takes the request). */

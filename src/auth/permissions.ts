@@ -52,35 +52,72 @@ function endReaches(end: Uint8Array | null, x: Uint8Array | null): boolean {
 }
 
 /**
- * True when the union of `granted` covers `wanted`. The request's begin must lie inside a
- * granted interval; from there the covered stretch grows through every interval that starts at
- * or before its end, until it reaches the request's end (an inverted request range is covered
- * when its begin is, as etcd answers).
+ * The union of intervals as sorted, disjoint, non-adjacent intervals (adjacent and overlapping
+ * ones joined; empty ones dropped).
  */
-export function covers(granted: readonly KeyInterval[], wanted: KeyInterval): boolean {
-  const sorted = [...granted].filter((g) => g.end === null || compareBytes(g.begin, g.end) < 0)
+export function mergeIntervals(granted: readonly KeyInterval[]): KeyInterval[] {
+  const sorted = granted.filter((g) => g.end === null || compareBytes(g.begin, g.end) < 0)
     .sort((a, b) => compareBytes(a.begin, b.begin));
-  let reach: Uint8Array | null | undefined;
+  const out: KeyInterval[] = [];
   for (const g of sorted) {
-    if (reach === undefined) {
-      if (compareBytes(g.begin, wanted.begin) > 0) return false;
-      if (g.end !== null && compareBytes(g.end, wanted.begin) <= 0) continue;
-      reach = g.end;
+    const last = out[out.length - 1];
+    if (last && (last.end === null || compareBytes(g.begin, last.end) <= 0)) {
+      if (!endReaches(last.end, g.end)) last.end = g.end;
     } else {
-      if (reach === null) break;
-      if (compareBytes(g.begin, reach) > 0) break;
-      if (!endReaches(reach, g.end)) reach = g.end;
+      out.push({ begin: g.begin, end: g.end });
     }
-    if (wanted.end !== null && reach !== null && compareBytes(wanted.end, wanted.begin) <= 0) return true;
-    if (endReaches(reach, wanted.end)) return true;
   }
-  return false;
+  return out;
+}
+
+/**
+ * True when merged intervals (mergeIntervals) cover `wanted`: the one interval that holds its
+ * begin must reach its end (an inverted request range is covered when its begin is, as etcd
+ * answers). Binary search: a check costs O(log n) whatever the number of grants.
+ */
+export function coversMerged(merged: readonly KeyInterval[], wanted: KeyInterval): boolean {
+  let lo = 0;
+  let hi = merged.length - 1;
+  let at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareBytes(merged[mid].begin, wanted.begin) <= 0) {
+      at = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (at < 0) return false;
+  const g = merged[at];
+  if (g.end !== null && compareBytes(g.end, wanted.begin) <= 0) return false;
+  if (wanted.end !== null && compareBytes(wanted.end, wanted.begin) <= 0) return true;
+  return endReaches(g.end, wanted.end);
+}
+
+/** True when the union of `granted` covers `wanted`. */
+export function covers(granted: readonly KeyInterval[], wanted: KeyInterval): boolean {
+  return coversMerged(mergeIntervals(granted), wanted);
+}
+
+/** One user's permissions, merged once per type (the auth store caches it per auth revision). */
+export class PermissionSet {
+  private readonly read: KeyInterval[];
+  private readonly write: KeyInterval[];
+
+  constructor(perms: readonly Permission[]) {
+    this.read = mergeIntervals(perms.filter((p) => permits(p.permType, 'READ')).map((p) => intervalOf(p.key, p.rangeEnd)));
+    this.write = mergeIntervals(perms.filter((p) => permits(p.permType, 'WRITE')).map((p) => intervalOf(p.key, p.rangeEnd)));
+  }
+
+  allows(wanted: 'READ' | 'WRITE', key: Uint8Array, rangeEnd?: Uint8Array): boolean {
+    return coversMerged(wanted === 'READ' ? this.read : this.write, intervalOf(key, rangeEnd));
+  }
 }
 
 /** True when the permissions grant `wanted` access on every key of (key, range_end). */
 export function isPermitted(perms: readonly Permission[], wanted: 'READ' | 'WRITE', key: Uint8Array, rangeEnd?: Uint8Array): boolean {
-  const granted = perms.filter((p) => permits(p.permType, wanted)).map((p) => intervalOf(p.key, p.rangeEnd));
-  return covers(granted, intervalOf(key, rangeEnd));
+  return new PermissionSet(perms).allows(wanted, key, rangeEnd);
 }
 
 /** Orders a role's permissions as etcd keeps them: by key. */

@@ -50,9 +50,13 @@ export class SimpleTokens {
     return `${s}.${++this.sequence}`;
   }
 
-  register(token: string, user: string): void {
+  /** `issuedAtMs`: when the proposing member issued it; a token already past its TTL is not kept. */
+  register(token: string, user: string, issuedAtMs?: number): void {
+    const now = this.now();
+    const expiresAtMs = Math.min(now, issuedAtMs ?? now) + this.ttlMs;
+    if (expiresAtMs <= now) return;
     this.tokens.delete(token);
-    this.tokens.set(token, { user, expiresAtMs: this.now() + this.ttlMs });
+    this.tokens.set(token, { user, expiresAtMs });
     while (this.tokens.size > this.max) this.tokens.delete(this.tokens.keys().next().value as string);
   }
 

@@ -69,6 +69,14 @@ async function loadTls(config: Config, logger: Logger): Promise<{ client: TlsMat
 }
 
 async function serve(config: Config, logger: Logger): Promise<number> {
+  let issuer: TokenIssuer;
+  try {
+    issuer = tokenIssuer(config);
+  } catch (e) {
+    // An unreadable key file or a key of the wrong kind: say which, and stop before serving.
+    logger.fatal(`--auth-token: ${(e as Error).message}`);
+    return 1;
+  }
   let server: CairnServer;
   let tls;
   try {
@@ -94,7 +102,7 @@ async function serve(config: Config, logger: Logger): Promise<number> {
       logger,
       peerTls: tls.peer,
       leaseWatch: { electionTimeoutMs: config.electionTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
-      auth: { issuer: tokenIssuer(config) },
+      auth: { issuer },
       cluster: {
         initialCluster: config.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls.map(urlText) })),
         initialClusterState: config.initialClusterState,

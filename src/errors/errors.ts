@@ -99,9 +99,6 @@ export const ERRORS = {
   RoleEmpty: [C.InvalidArgument, 'etcdserver: role name is empty'],
   AuthFailed: [C.InvalidArgument, 'etcdserver: authentication failed, invalid user ID or password'],
   PermissionDenied: [C.PermissionDenied, 'etcdserver: permission denied'],
-  // etcd's maintenance calls (snapshot, defragment, hash) answer with the auth package's own errors
-  MaintenanceUserEmpty: [C.Unknown, 'auth: user name is empty'],
-  MaintenancePermissionDenied: [C.Unknown, 'auth: permission denied'],
   RoleNotGranted: [C.FailedPrecondition, 'etcdserver: role is not granted to the user'],
   PermissionNotGranted: [C.FailedPrecondition, 'etcdserver: permission is not granted to the role'],
   AuthNotEnabled: [C.FailedPrecondition, 'etcdserver: authentication is not enabled'],
@@ -109,6 +106,10 @@ export const ERRORS = {
   InvalidAuthMgmt: [C.InvalidArgument, 'etcdserver: invalid auth management'],
   /** etcd 3.4 answers this one as an unknown error (500, code 2), with this text. */
   NoPasswordUser: [C.Unknown, 'auth: authentication failed, password was given for no password user'],
+  /** etcd 3.4's maintenance service passes the auth package's own errors through untranslated. */
+  RawAuthUserEmpty: [C.Unknown, 'auth: user name is empty'],
+  RawAuthUserNotFound: [C.Unknown, 'auth: user name not found'],
+  RawAuthPermissionDenied: [C.Unknown, 'auth: permission denied'],
   /** A role grant without a permission: etcd 3.4 crashes on it; Cairn refuses it. */
   PermissionMissing: [C.InvalidArgument, 'etcdserver: permission is not given'],
   // cluster and server state

@@ -170,6 +170,11 @@ describe('tokens', () => {
     assert.equal(t.lookup('t0'), null, 'the oldest go first');
     t.invalidateUser('u');
     assert.equal(t.size, 0);
+    t.register('old', 'u', now - 1000);
+    assert.equal(t.lookup('old'), null, 'a replayed token issued a TTL ago is not revived');
+    t.register('recent', 'u', now - 400);
+    now += 700;
+    assert.equal(t.lookup('recent'), null, 'its TTL counts from when it was issued');
   });
 
   const pairs: Array<[JwtAlgorithm, () => { privateKey: string; publicKey: string }]> = [

@@ -136,7 +136,19 @@ async function script(url: string): Promise<Step[]> {
   await call('watch allowed', '/v3/watch', { create_request: { key: b64('foo') } }, alice);
   await call('lock without token', '/v3/lock/lock', { name: b64('zz'), lease: '7001' });
   await call('lock denied', '/v3/lock/lock', { name: b64('zz'), lease: '7001' }, alice);
+  const held = await call('lock allowed (READ p/, WRITE p/<lease>)', '/v3/lock/lock', { name: b64('p'), lease: '7001' }, alice);
+  await call('unlock denied without token', '/v3/lock/unlock', { key: held.json?.key });
+  await call('unlock allowed', '/v3/lock/unlock', { key: held.json?.key }, alice);
+  await call('campaign denied', '/v3/election/campaign', { name: b64('zz'), lease: '7001', value: b64('v') }, alice);
+  const led = await call('campaign allowed', '/v3/election/campaign', { name: b64('p'), lease: '7001', value: b64('v') }, alice);
+  await call('leader denied', '/v3/election/leader', { name: b64('zz') }, alice);
+  await call('leader allowed', '/v3/election/leader', { name: b64('p') }, alice);
+  await call('resign allowed', '/v3/election/resign', { leader: led.json?.leader }, alice);
 
+  await call('hash without token', '/v3/maintenance/hash', {});
+  await call('hash as alice', '/v3/maintenance/hash', {}, alice);
+  await call('compaction without token', '/v3/kv/compaction', { revision: '2' });
+  await call('compaction as alice', '/v3/kv/compaction', { revision: '2' }, alice);
   await call('alice role list', '/v3/auth/role/list', {}, alice);
   await call('alice gets herself', '/v3/auth/user/get', { name: 'alice' }, alice);
   await call('alice gets root', '/v3/auth/user/get', { name: 'root' }, alice);

@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, waitFor } from '../support/cluster.js';
-import { b64, cairnBuilt, isHealthy, withServers, type ServerHandle } from '../support/harness.js';
+import { spawnSync } from 'node:child_process';
+import { b64, cairnBuilt, cairnEntry, freePorts, isHealthy, withServers, type ServerHandle } from '../support/harness.js';
 
 const callTimeoutMs = 10_000;
 const skip = cairnBuilt() ? false : 'cairn not built';
@@ -110,6 +111,46 @@ test('--auth-token jwt: RS256 tokens signed with the configured key; --auth-toke
       await waitFor('the token to expire (ttl=3s)', 10_000, async () => ((await call(m, '/v3/kv/range', { key: b64('k') }, token)).status === 401 ? true : undefined));
       await refused(m, '/v3/kv/range', { key: b64('k') }, token, 'etcdserver: invalid auth token');
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--auth-token-ttl: a simple token lapses that many seconds after its last use', { skip, timeout: 60_000 }, async () => {
+  await withServers(async (scope) => {
+    const m = await scope.startCairn({ extraArgs: ['--auth-token-ttl', '2'] });
+    await ok(m, '/v3/auth/user/add', { name: 'root', password: 'pw' });
+    await ok(m, '/v3/auth/user/grant', { user: 'root', role: 'root' });
+    await ok(m, '/v3/auth/enable', {});
+    const token = await login(m, 'root', 'pw');
+    await ok(m, '/v3/kv/range', { key: b64('k') }, token);
+    let lastUse = Date.now();
+    // Used again within the TTL, it stays valid (each use starts the TTL again).
+    await waitFor('1.2 s since the last use', 5_000, async () => (Date.now() - lastUse >= 1_200 ? true : undefined));
+    await ok(m, '/v3/kv/range', { key: b64('k') }, token);
+    lastUse = Date.now();
+    await waitFor('1.2 s since the last use', 5_000, async () => (Date.now() - lastUse >= 1_200 ? true : undefined));
+    await ok(m, '/v3/kv/range', { key: b64('k') }, token);
+    lastUse = Date.now();
+    // Probing would renew it: wait on the clock alone, then try once.
+    await waitFor('the TTL (2 s) and a margin to pass since the last use', 10_000, async () => (Date.now() - lastUse >= 3_000 ? true : undefined));
+    await refused(m, '/v3/kv/range', { key: b64('k') }, token, 'etcdserver: invalid auth token');
+  });
+});
+
+test('--auth-token jwt with an unreadable key file: the member says so and exits 1 before serving', { skip, timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-jwt-bad-'));
+  try {
+    const [client, peer] = await freePorts(2);
+    const entry = cairnEntry();
+    const r = spawnSync(entry.command, [...entry.args,
+      '--data-dir', join(dir, 'data'), '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+      '--initial-cluster', `default=http://127.0.0.1:${peer}`,
+      '--auth-token', `jwt,pub-key=${join(dir, 'missing.pem')},priv-key=${join(dir, 'missing.pem')},sign-method=ES256`,
+    ], { timeout: 20_000, encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /--auth-token: ENOENT: no such file or directory/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

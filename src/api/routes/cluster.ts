@@ -84,12 +84,13 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
   app.post('/maintenance/transfer-leadership', {
     schema: { tags: ['maintenance (etcd gateway)'], summary: 'Move leadership to another voter (etcdctl move-leader)', body: obj({ targetID: uint64('Target member ID.') }), response: anyOut },
   }, async (req) => {
+    server.auth.checkMaintenanceAdmin(callerOf(server, req));
     await server.moveLeader(uint64In((req.body as Json | null)?.targetID));
     return { header: headerOut(server.header()) };
   });
 
   app.post('/maintenance/hash', { schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the whole key space', body: obj({}), response: anyOut } }, async (req) => {
-    server.auth.checkMaintenance(callerOf(server, req));
+    server.auth.checkMaintenanceAdmin(callerOf(server, req));
     const h = server.store.hashKV(0n);
     return { header: headerOut(server.header()), hash: h.hash };
   });
@@ -97,7 +98,7 @@ export async function clusterGatewayRoutes(app: FastifyInstance, opts: { server:
   app.post('/maintenance/hashkv', {
     schema: { tags: ['maintenance (etcd gateway)'], summary: 'Hash of the key space up to a revision', body: obj({ revision: int64Field('0: the current revision.') }), response: anyOut },
   }, async (req) => {
-    server.auth.checkMaintenance(callerOf(server, req));
+    server.auth.checkMaintenanceAdmin(callerOf(server, req));
     const h = server.store.hashKV(int64In((req.body as Json | null)?.revision));
     return { header: headerOut(server.header()), hash: h.hash, compact_revision: h.compactRevision.toString() };
   });

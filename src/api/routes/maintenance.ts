@@ -60,7 +60,7 @@ export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { ser
   app.post('/maintenance/defragment', {
     schema: { tags, summary: "Rewrite this member's data file without free pages", body: obj({}), response: anyOut },
   }, async (req) => {
-    server.auth.checkMaintenance(callerOf(server, req));
+    server.auth.checkMaintenanceAdmin(callerOf(server, req));
     return { header: headerOut((await server.defragment()).header) };
   });
 
@@ -76,7 +76,7 @@ export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { ser
 
 function snapshotStreamRoute(req: FastifyRequest, reply: FastifyReply, opts: { server: CairnServer; streams: Set<{ end(): void }> }): void {
   try {
-    opts.server.auth.checkMaintenance(callerOf(opts.server, req));
+    opts.server.auth.checkMaintenanceAdmin(callerOf(opts.server, req));
   } catch (e) {
     // etcd's gateway words a refused server stream this way (not as a unary error).
     const message = (e as Error).message;
