@@ -38,9 +38,12 @@ test('add a learner, join it with an empty data dir, promote it, remove another 
   const url = await leaderUrl();
 
   for (let i = 0; i < 50; i++) await gw(url, '/v3/kv/put', { key: b64(`pre/${i}`), value: b64(String(i)) });
-  const before = await memberList(url);
+  // Each member publishes its name and client URLs through the log after it starts (as etcd).
+  const before = await waitFor('every member to publish its attributes', 15_000, async () => {
+    const list = await memberList(url);
+    return list.every((m) => m.name && m.clientURLs && m.clientURLs.length === 1) ? list : undefined;
+  });
   assert.equal(before.length, 3);
-  assert.ok(before.every((m) => m.name && m.clientURLs && m.clientURLs.length === 1), JSON.stringify(before));
 
   // Add a learner for a fourth member.
   const [clientPort, peerPort] = await freePorts(2);
