@@ -71,7 +71,12 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+// `node --test dist/test/` runs every .js file under a test/ folder, this one included (with
+// NODE_TEST_CONTEXT set): there it is a module, not a campaign — the suite's campaign is
+// campaign.test.ts.
+if (process.env.NODE_TEST_CONTEXT === undefined) {
+  main().then((code) => process.exit(code), (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
