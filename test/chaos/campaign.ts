@@ -52,6 +52,9 @@ const healDeadlineMs = 60_000;
 const leaseExpiryDeadlineMs = 60_000;
 const watchCatchUpDeadlineMs = 60_000;
 const maxWatchEventsPerMember = 4_000_000;
+/** A member (re)starting must answer /health within this; stop waits this long before SIGKILL. */
+const memberReadyTimeoutMs = 30_000;
+const memberStopTimeoutMs = 10_000;
 
 async function startMembers(nodes: number, proxies: PartitionProxies, extraArgs: string[], logLevel: string): Promise<ServerHandle[]> {
   const entry = cairnEntry();
@@ -67,7 +70,7 @@ async function startMembers(nodes: number, proxies: PartitionProxies, extraArgs:
       kind: 'cairn', name: names[i], dataDir: await mkdtemp(join(tmpdir(), `cairn-chaos-${names[i]}-`)),
       clientPort: ports[3 * i], peerPort: ports[3 * i + 1], advertisedPeerPort: ports[3 * i + 2],
       initialCluster, initialClusterToken: `chaos-${ports[0]}`, logLevel, extraArgs, env: {},
-      readyTimeoutMs: 30_000, stopTimeoutMs: 10_000, command: entry.command, commandArgs: entry.args,
+      readyTimeoutMs: memberReadyTimeoutMs, stopTimeoutMs: memberStopTimeoutMs, command: entry.command, commandArgs: entry.args,
     });
   }
   return Promise.all(layouts.map((l) => launchMember(l, true)));

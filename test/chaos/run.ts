@@ -71,9 +71,9 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-// `node --test dist/test/` runs every file under a test/ folder, this command too: under the
-// test runner (which sets NODE_TEST_CONTEXT for its children) it does nothing; campaign.test.ts
-// is the suite's campaign.
+// `node --test dist/test/` runs every .js file under a test/ folder, this one included (with
+// NODE_TEST_CONTEXT set): there it is a module, not a campaign — the suite's campaign is
+// campaign.test.ts.
 if (process.env.NODE_TEST_CONTEXT === undefined) {
   main().then((code) => process.exit(code), (e) => {
     console.error(e);

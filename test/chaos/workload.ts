@@ -51,6 +51,9 @@ export function leaseKeyNames(o: WorkloadOptions): string[] {
 /** Per-origin connection bound for the clients (each has at most one request in flight). */
 const clientConnectionsPerOrigin = 16;
 const watchReconnectDelayMs = 100;
+/** A watch stream's connection: a member that does not answer its headers is retried. */
+const watchHeadersTimeoutMs = 5_000;
+const watchConnectTimeoutMs = 2_000;
 /** A watch line longer than this is a broken stream, not an event batch. */
 const maxWatchLineBytes = 4 << 20;
 
@@ -177,7 +180,9 @@ export class MemberWatcher {
   private lastRev = 1;
   private stopped = false;
   private abort = new AbortController();
-  private readonly agent = new Agent({ connections: 2, headersTimeout: 5_000, bodyTimeout: 0, connectTimeout: 2_000 });
+  private readonly agent = new Agent({
+    connections: 2, headersTimeout: watchHeadersTimeoutMs, bodyTimeout: 0, connectTimeout: watchConnectTimeoutMs,
+  });
   private loop: Promise<void> | null = null;
   reconnects = 0;
 
