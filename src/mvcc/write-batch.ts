@@ -13,13 +13,13 @@ import type {
   Bytes, DeleteRangeRequest, DeleteRangeResult, Event, KeyValue, PutRequest, PutResult, RequestOp,
   ResponseOp, TxnRequest, TxnResult, WriteOutcome, WriteRequest, WriteResult,
 } from './types.js';
-import { META, writeMetaU64, type MvccTables } from './tables.js';
+import { META, WRITE_TXN_FLAGS, writeMetaU64, type MvccTables } from './tables.js';
 import {
   EMPTY, Scratch, decodeGrave, decodeLatest, encodeGrave, encodeLatestInto, encodeVersionInto, latestMod,
   type RevisionRef,
 } from './record-codec.js';
 import { encodeLease, MAX_SUB_REVISION, REVISION_BYTES } from './revision.js';
-import { spanOf, spanIsEmpty, spanEnd } from './key-span.js';
+import { compareBytes, spanContains, spanOf, spanIsEmpty, spanEnd, type KeySpan } from './key-span.js';
 import { executeRange, checkReadRevision } from './range-query.js';
 import { comparesHold } from './compare.js';
 import {
@@ -41,6 +41,22 @@ interface TxnPlan {
 }
 
 const NO_REVISION: RevisionRef = { main: 0n, sub: 0 };
+
+/** A write along a txn's path, as the pre-checks see it. */
+type TxnTrail = { put: Bytes } | { deleted: KeySpan };
+
+/** Whether a key that existed before the txn still exists after the writes of `trail`. */
+function stillThere(trail: readonly TxnTrail[], key: Bytes): boolean {
+  for (let i = trail.length - 1; i >= 0; i--) {
+    const w = trail[i];
+    if ('put' in w) {
+      if (compareBytes(w.put, key) === 0) return true;
+    } else if (spanContains(w.deleted, key)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 export function leaseKey(lease: bigint, key: Bytes): Buffer {
   return Buffer.concat([encodeLease(lease), key]);
@@ -67,12 +83,19 @@ export class WriteBatch {
   apply(write: WriteRequest): WriteOutcome {
     this.sub = 0;
     this.dirty = false;
+    const eventsBefore = this.events.length;
     try {
-      const result = this.dispatch(write);
+      // A txn runs in a child transaction: should a request error still come after some of its
+      // writes (the pre-checks are meant to prevent it), only this request is undone. Every
+      // member applies the same entry, so letting it stop the member would stop them all, and
+      // again at every restart.
+      const result = 'txn' in write ? this.t.env.transactionSync(() => this.dispatch(write), WRITE_TXN_FLAGS) : this.dispatch(write);
       if (this.sub > 0) this.state.mainRevision += 1n;
       return { ok: true, result, revision: this.state.mainRevision };
     } catch (error) {
-      if (!(error instanceof CairnError) || this.dirty) throw error;
+      if (!(error instanceof CairnError) || (this.dirty && !('txn' in write))) throw error;
+      this.events.length = eventsBefore;
+      this.sub = 0;
       return { ok: false, error, revision: this.state.mainRevision };
     }
   }
@@ -215,15 +238,26 @@ export class WriteBatch {
     this.checkPlanRanges(plan);
   }
 
-  private checkPlanPuts(plan: TxnPlan): void {
+  /**
+   * `trail`: the writes of the path so far, in execution order. A put with ignore_value or
+   * ignore_lease needs its key before the txn (etcd's check) and still there when it runs: a
+   * delete earlier in the same txn makes etcd 3.4 panic mid-txn; Cairn refuses the whole txn
+   * with "key not found" before writing anything (a failure half way would leave half a txn).
+   */
+  private checkPlanPuts(plan: TxnPlan, trail: TxnTrail[] = []): void {
     let nestedAt = 0;
     for (const op of plan.ops) {
       if ('put' in op) {
         const needsKey = op.put.ignoreValue || op.put.ignoreLease;
-        if (needsKey && this.t.latest.get(op.put.key as Buffer) === undefined) throw new CairnError('KeyNotFound');
+        if (needsKey && (this.t.latest.get(op.put.key as Buffer) === undefined || !stillThere(trail, op.put.key))) {
+          throw new CairnError('KeyNotFound');
+        }
         this.checkLease(op.put.lease ?? 0n);
+        trail.push({ put: op.put.key });
+      } else if ('deleteRange' in op) {
+        trail.push({ deleted: spanOf(op.deleteRange.key, op.deleteRange.rangeEnd) });
       } else if ('txn' in op) {
-        this.checkPlanPuts(plan.nested[nestedAt++]);
+        this.checkPlanPuts(plan.nested[nestedAt++], trail);
       }
     }
   }

@@ -204,3 +204,31 @@ test('static checks cover both branches: empty keys, too many ops', async () => 
     assert.equal(errorKind(await txn(st, { compare: [], success: [opPut('a', 'x'), { txn: { compare: [], success: [opPut('b', 'x'), opPut('c', 'x')], failure: [] } }], failure: [] })), 'TooManyOps', 'nested txns share the budget');
   } finally { await ts.cleanup(); }
 });
+
+test('a put with ignore_value after a delete of its key in the same txn is refused whole (etcd 3.4 panics there)', async () => {
+  const ts = tempStore();
+  try {
+    const st = ts.store;
+    await put(st, 'k', 'v');
+    await put(st, 'r/1', 'x');
+    const before = st.currentRevision;
+    // A from-key delete (range_end "\0") escapes etcd's duplicate-key check (which reads it as a
+    // literal, empty interval), then takes the key before the put runs: etcd 3.4 panics there.
+    const fromKey = { key: b('a'), rangeEnd: Buffer.from([0]) };
+    const cases = [
+      { compare: [], success: [{ deleteRange: fromKey }, { put: { key: b('k'), value: b(''), ignoreValue: true } }], failure: [] },
+      { compare: [], success: [{ deleteRange: fromKey }, { txn: { compare: [], success: [{ put: { key: b('r/1'), value: b('y'), ignoreLease: true } }], failure: [] } }], failure: [] },
+    ];
+    for (const t of cases) {
+      const o = await txn(st, t);
+      assert.equal(errorKind(o), 'KeyNotFound');
+      assert.equal(st.currentRevision, before, 'nothing of the txn was written');
+    }
+    assert.equal(s((await get(st, 'k'))!.value), 'v');
+    // Without the delete, the same put is fine.
+    const ok = await txn(st, { compare: [], success: [{ put: { key: b('k'), value: b(''), ignoreValue: true } }], failure: [] });
+    assert.ok(ok.ok, !ok.ok ? ok.error.message : '');
+  } finally {
+    await ts.cleanup();
+  }
+});
