@@ -674,9 +674,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description What to do. One of GET, ACTIVATE, DEACTIVATE (by name or number). */
                         action?: string | number | null;
-                        /** @description Member ID. */
+                        /** @description Member ID (0 with GET: every member). */
                         memberID?: string | number | null;
+                        /** @description Which alarm. One of NONE, NOSPACE, CORRUPT (by name or number). */
                         alarm?: string | number | null;
                     } | null;
                 };
@@ -3082,9 +3084,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description What to do. One of GET, ACTIVATE, DEACTIVATE (by name or number). */
                         action?: string | number | null;
-                        /** @description Member ID. */
+                        /** @description Member ID (0 with GET: every member). */
                         memberID?: string | number | null;
+                        /** @description Which alarm. One of NONE, NOSPACE, CORRUPT (by name or number). */
                         alarm?: string | number | null;
                     } | null;
                 };

@@ -119,8 +119,7 @@ export class MvccStore {
    */
   openTable(name: string): BinaryDb {
     if (name.startsWith('mvcc.')) throw new Error(`mvcc: table name ${name} is reserved`);
-    const open = () => this.t.env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary', cache: false });
-    this.serverTables.set(name, open());
+    this.serverTables.set(name, openServerTable(this.t.env, name));
     const tables = this.serverTables;
     return new Proxy({} as BinaryDb, {
       get(_target, prop) {
@@ -166,9 +165,7 @@ export class MvccStore {
       fsyncDir(this.dir);
       rmSync(sourceDir, { recursive: true, force: true });
       this.t = openTables(this.dir, this.opts.mapSizeBytes);
-      for (const name of this.serverTables.keys()) {
-        this.serverTables.set(name, this.t.env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary', cache: false }));
-      }
+      for (const name of this.serverTables.keys()) this.serverTables.set(name, openServerTable(this.t.env, name));
       this.state = loadOrInitMeta(this.t, this.dir);
       this.applied = readMetaU64(this.t, META.applied) ?? 0n;
     } finally {
@@ -370,6 +367,10 @@ export class MvccStore {
 }
 
 export type BinaryDb = Database<Buffer, Buffer>;
+
+function openServerTable(env: RootDatabase, name: string): BinaryDb {
+  return env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary', cache: false });
+}
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');

@@ -31,22 +31,20 @@ import type { WatchHub } from '../watch/hub.js';
 import { checkRequestSize } from './request-size.js';
 import { LockService } from './concurrency/lock-service.js';
 import { ElectionService } from './concurrency/election-service.js';
-import { addsData } from './lease-apply.js';
+import { dataCostBytes } from './lease-apply.js';
 import { finishSnapshotRestore } from './snapshot-restore.js';
 import { snapshotStream, streamBytesOf, type SnapshotSummary } from './snapshot-stream.js';
 import type { AlarmMember, AlarmTable, AlarmType } from './alarms.js';
-
-/** etcd's quota: the bytes a put is taken to add beyond its key and value. */
-const PUT_COST_OVERHEAD_BYTES = 256;
-/** The data file's size is sampled at most this often for the quota check. */
-const DB_SIZE_SAMPLE_MS = 100;
-/** etcd's default --quota-backend-bytes (0 means this). */
-const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
 import { AuthStore } from '../auth/auth-store.js';
 import { SimpleTokens } from '../auth/tokens.js';
 import type { ScryptCost } from '../auth/password.js';
 import { AuthService, type TokenIssuer } from './auth-service.js';
 import type { RequestCaller } from './requests.js';
+
+/** The data file's size is sampled at most this often for the quota check. */
+const DB_SIZE_SAMPLE_MS = 100;
+/** etcd's default --quota-backend-bytes, for a server started without one (cairn passes the flag's). */
+const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
 
 export interface ResponseHeader {
   clusterId: bigint;
@@ -116,7 +114,7 @@ export class CairnServer {
   /** etcd's v3lock and v3election services, on this member's txn, range and watch hub. */
   readonly locks: LockService = new LockService(this);
   readonly elections: ElectionService = new ElectionService(this);
-  private reloadLeases: () => void = () => {};
+  private reloadFromStore: () => void = () => {};
   /** The cluster's alarms (NOSPACE, CORRUPT), as applied from the log. */
   alarms!: AlarmTable;
   private dbSizeSample = { atMs: 0, bytes: 0 };
@@ -161,7 +159,7 @@ export class CairnServer {
       header: (r) => server.header(r), scryptCost: options.auth?.scryptCost,
     });
     server.leases = lw.leases;
-    server.reloadLeases = lw.reloadLeases;
+    server.reloadFromStore = lw.reloadFromStore;
     server.alarms = lw.alarms;
     server.watchHub = lw.watchHub;
     await server.startReplication(prepared.storage, prepared.members, lw.apply, c);
@@ -466,11 +464,12 @@ export class CairnServer {
 
   /** Refuses a write that would take the data file past the quota, and raises NOSPACE (as etcd). */
   private checkQuota(req: WriteRequest): void {
-    if (!addsData(req)) return;
+    const cost = dataCostBytes(req);
+    if (cost === 0) return;
     const quota = this.options.quotaBackendBytes || DEFAULT_QUOTA_BACKEND_BYTES;
     const now = Date.now();
     if (now - this.dbSizeSample.atMs > DB_SIZE_SAMPLE_MS) this.dbSizeSample = { atMs: now, bytes: this.store.dbSizeBytes() };
-    if (this.dbSizeSample.bytes + costOf(req) < quota) return;
+    if (this.dbSizeSample.bytes + cost < quota) return;
     const raised = this.alarms.list().some((a) => a.memberId === this.identity.memberId && a.alarm === 'NOSPACE');
     if (!raised && !this.raisingNoSpace) {
       // One activation in flight at a time: a burst of refused writes proposes it once.
@@ -494,7 +493,7 @@ export class CairnServer {
 
   /** The store's data was replaced wholesale (a leader's snapshot): reload what derives from it. */
   private afterStoreReplaced(): void {
-    this.reloadLeases();
+    this.reloadFromStore();
     this.watchHub.resync();
     this.metrics.currentRevision.set(Number(this.store.currentRevision));
   }
@@ -507,21 +506,6 @@ export class CairnServer {
   private checkOpen(): void {
     if (this.closed) throw new CairnError('Stopped');
   }
-}
-
-function costOf(w: WriteRequest): number {
-  if ('put' in w) return w.put.key.length + w.put.value.length + PUT_COST_OVERHEAD_BYTES;
-  if (!('txn' in w)) return 0;
-  let cost = 0;
-  const walk = (ops: readonly import('../mvcc/types.js').RequestOp[]) => {
-    for (const op of ops) {
-      if ('put' in op) cost += op.put.key.length + op.put.value.length + PUT_COST_OVERHEAD_BYTES;
-      else if ('txn' in op) { walk(op.txn.success); walk(op.txn.failure); }
-    }
-  };
-  walk(w.txn.success);
-  walk(w.txn.failure);
-  return cost;
 }
 
 export function hex(id: bigint): string {

@@ -5,17 +5,17 @@ import { dirname } from 'node:path';
 export async function writeJsonDurably(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp`;
   await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  const fh = await open(tmp, 'r');
+  await fsyncPath(tmp);
+  await rename(tmp, path);
+  await fsyncPath(dirname(path));
+}
+
+/** fsyncs a file or a folder (after a rename in it) that is already written. */
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
-  }
-  await rename(tmp, path);
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }

@@ -1,21 +1,20 @@
 /**
  * The apply step for a batch of proposed requests that may mix key-space writes, lease
- * requests and alarm changes. While a NOSPACE alarm is raised (alarms.ts), writes that add data
- * and lease grants are refused with etcd's "database space exceeded", in log order. Lease requests take effect in log order: a put sees a lease granted before it and
- * not one revoked before it; a revoke deletes every key attached to the lease at that point, as
+ * requests, alarm changes and auth changes. Lease requests take effect in log order: a put sees
+ * a lease granted before it and not one revoked before it; a revoke deletes every key attached to the lease at that point, as
  * ONE write (a txn of deletes, so one revision and one DELETE event per key), and bumps nothing
  * when no key is attached. Grants and checkpoints never bump the revision.
  *
- * Runs of key-space writes go to the store in one `applyBatch` with the lease table changes made
- * so far written inside it (`inTxn`). A batch is cut into several such runs only where order
+ * Runs of key-space writes go to the store in one `applyBatch` with the server table changes
+ * (leases, alarms, auth) made so far written inside it (`inTxn`). A batch is cut into several such runs only where order
  * demands it: before a revoke that follows a key-space write (its attached keys must be read
  * after that write), and before a grant of a lease that an earlier write in the run names. All
  * runs of one batch execute synchronously inside ONE outer LMDB write transaction (each run is a
  * child transaction; reads inside see the earlier runs), so the batch, its lease state and its
  * applied index commit together or not at all: a restart never finds half a batch applied.
  *
- * Auth changes apply in the same order and the same transaction (their table records are
- * written in the run's `inTxn`); each client write is checked against the auth state of its
+ * While a NOSPACE alarm is raised (alarms.ts), writes that add data and lease grants are refused
+ * with etcd's "database space exceeded", in log order. Each client write is checked against the auth state of its
  * place in the log before it joins a run (auth/request-permissions.ts), and a refused one is
  * answered with its error and never reaches the store.
  *
@@ -24,7 +23,7 @@
  * publish events (the caller does).
  */
 import { CairnError } from '../errors/errors.js';
-import type { AuthStore, AuthTable, AuthTableChange } from '../auth/auth-store.js';
+import type { AuthStore, AuthTable } from '../auth/auth-store.js';
 import { checkLeaseKeys, checkWrite } from '../auth/request-permissions.js';
 import type { Lessor } from '../lease/lessor.js';
 import type { LeaseTable } from '../lease/lease-record.js';
@@ -66,7 +65,7 @@ export interface ApplyStore {
 /** Runs `fn` inside one write transaction of the store (identity for stores without one). */
 export type OuterTransaction = <T>(fn: () => T) => T;
 
-/** A change to a server table (leases, alarms), written inside the next run's store transaction. */
+/** A change to a server table (leases, alarms, auth), written inside the next run's store transaction. */
 type TableChange = () => void;
 
 interface PendingWrite {
@@ -88,7 +87,6 @@ class BatchApplier {
   private readonly leaseOutcomeIndexes: number[] = [];
   private pending: PendingWrite[] = [];
   private tableChanges: TableChange[] = [];
-  private authChanges: AuthTableChange[] = [];
   private readonly runs: Array<{ batch: PendingWrite[]; result: Promise<StoreResult> | StoreResult }> = [];
   private readonly startRevision: bigint;
 
@@ -117,7 +115,7 @@ class BatchApplier {
         else if (this.permitted(i, r)) this.pending.push({ index: i, write: r, revoke: false });
       }
       // Always at least one run: it records the applied index even for a batch of grants only.
-      if (this.runs.length === 0 || this.pending.length > 0 || this.tableChanges.length > 0 || this.authChanges.length > 0) this.flush();
+      if (this.runs.length === 0 || this.pending.length > 0 || this.tableChanges.length > 0) this.flush();
     });
     for (const { batch, result } of this.runs) this.collect(batch, await result);
     this.fillLeaseRevisions();
@@ -130,9 +128,10 @@ class BatchApplier {
       this.settle(i, () => { throw new CairnError('Internal'); });
       return;
     }
-    const { store } = this.auth;
+    const { store, table } = this.auth;
     this.settle(i, () => {
-      for (const c of store.apply(r.auth, r.caller ? r.caller.user : undefined)) this.authChanges.push(c);
+      const changes = store.apply(r.auth, r.caller ? r.caller.user : undefined);
+      if (changes.length > 0) this.tableChanges.push(() => table.write(changes));
       return { auth: {} };
     });
   }
@@ -229,19 +228,13 @@ class BatchApplier {
   private flush(): void {
     const batch = this.pending;
     const changes = this.tableChanges;
-    const authChanges = this.authChanges;
     this.pending = [];
     this.tableChanges = [];
-    this.authChanges = [];
     let applied = false;
     const result = this.store.applyBatch(batch.map((p) => p.write), {
       appliedIndex: this.appliedIndex,
       leaseExists: (id) => this.lessor.has(id),
-      inTxn: () => {
-        this.writeTable(changes);
-        if (authChanges.length > 0) this.auth!.table.write(authChanges);
-        applied = true;
-      },
+      inTxn: () => { this.writeTable(changes); applied = true; },
     });
     if (!applied) {
       // The store refused the run (storage failure): abort the whole batch rather than commit
@@ -289,15 +282,26 @@ export function applyServerBatch(
 
 /** What etcd's capped applier refuses under NOSPACE: a put, or a txn with a put on either branch. */
 export function addsData(w: WriteRequest): boolean {
-  if ('put' in w) return true;
-  if ('txn' in w) return opAddsData({ txn: w.txn });
-  return false;
+  return dataCostBytes(w) > 0;
 }
 
-function opAddsData(op: RequestOp): boolean {
-  if ('put' in op) return true;
-  if ('txn' in op) return op.txn.success.some(opAddsData) || op.txn.failure.some(opAddsData);
-  return false;
+/** etcd's quota: the bytes a put is taken to add beyond its key and value. */
+const PUT_COST_OVERHEAD_BYTES = 256;
+
+/** The bytes a write may add to the store, as etcd's quota counts them (0: it adds nothing). */
+export function dataCostBytes(w: WriteRequest): number {
+  if ('put' in w) return w.put.key.length + w.put.value.length + PUT_COST_OVERHEAD_BYTES;
+  if ('txn' in w) return opCostBytes({ txn: w.txn });
+  return 0;
+}
+
+function opCostBytes(op: RequestOp): number {
+  if ('put' in op) return op.put.key.length + op.put.value.length + PUT_COST_OVERHEAD_BYTES;
+  if (!('txn' in op)) return 0;
+  let bytes = 0;
+  for (const o of op.txn.success) bytes += opCostBytes(o);
+  for (const o of op.txn.failure) bytes += opCostBytes(o);
+  return bytes;
 }
 
 function opNamesLease(op: RequestOp, id: bigint): boolean {

@@ -39,7 +39,7 @@ export interface LeaseWatchParts {
   apply: BatchApply;
   watchHub: WatchHub;
   /** Reloads the lessor, the alarms and the auth state from their tables (after the store was replaced by a snapshot). */
-  reloadLeases: () => void;
+  reloadFromStore: () => void;
   alarms: AlarmTable;
 }
 
@@ -75,11 +75,11 @@ export function setUpLeasesAndWatches(
   const alarms = new AlarmTable(store.openTable(ALARM_TABLE_NAME));
   const authTable = new LmdbAuthTable(store.openTable(AUTH_TABLE_NAME));
   deps.auth.load(authTable);
-  const reloadLeases = () => {
+  const reloadFromStore = () => {
     lessor.replaceAll(table.loadAll());
     alarms.reload();
     deps.auth.load(authTable);
   };
   const auth = { store: deps.auth, table: authTable };
-  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction, { alarms, auth }), watchHub, reloadLeases, alarms };
+  return { lessor, leases, apply: serialApplier(store, lessor, table, transaction, { alarms, auth }), watchHub, reloadFromStore, alarms };
 }

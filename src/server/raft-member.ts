@@ -340,11 +340,11 @@ export class RaftMember implements Proposer {
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     let after = rd.messages;
     if (rd.mustSync && after.length > 0 && this.leaderId === this.opts.memberId) {
-      const early = after.filter(sendableBeforeFsync);
-      if (early.length > 0) {
-        this.transport.send(early);
-        after = after.filter((m) => !sendableBeforeFsync(m));
-      }
+      const early: Message[] = [];
+      const late: Message[] = [];
+      for (const m of after) (sendableBeforeFsync(m) ? early : late).push(m);
+      if (early.length > 0) this.transport.send(early);
+      after = late;
     }
     if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
     // A commit-only change needs no fsync (etcd's MustSync): it rides along with the next one.

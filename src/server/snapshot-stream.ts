@@ -12,7 +12,8 @@
  * checksum does not match: a torn or corrupt snapshot is refused, never installed.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, renameSync } from 'node:fs';
+import { fsyncPath } from './durable-file.js';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -127,22 +128,13 @@ export async function receiveSnapshot(data: Readable | AsyncIterable<Uint8Array>
     await once(out, 'close');
     const expected = await reader.take(HASH_BYTES, 'the checksum');
     if (!hash.digest().equals(expected)) throw new Error('snapshot checksum mismatch: the data file is corrupt');
-    fsyncPath(`${file}.part`);
+    await fsyncPath(`${file}.part`);
     renameSync(`${file}.part`, file);
-    fsyncPath(dir);
+    await fsyncPath(dir);
     return { dir, header };
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -43,8 +43,9 @@ export function boolIn(v: unknown): boolean {
   return v === true;
 }
 
-/** Enum by name or number; an unknown number behaves as etcd does with it (the default). */
-function enumIn<T extends string>(v: unknown, names: readonly T[]): T {
+/** Enum by name or number (the schema's enumField has refused unknown names); an unknown number
+ * behaves as etcd does with it (the default). */
+export function enumIn<T extends string>(v: unknown, names: readonly T[]): T {
   if (typeof v === 'string') return v as T;
   if (typeof v === 'number' && v >= 0 && v < names.length) return names[v];
   return names[0];

@@ -5,11 +5,10 @@
  * Translate and delegate only.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CairnError } from '../../errors/errors.js';
 import { ALARM_TYPES, type AlarmType } from '../../server/alarms.js';
 import type { CairnServer } from '../../server/cairn-server.js';
-import { headerOut, type Json } from '../gateway/kv-codec.js';
-import { int64Field } from '../gateway/schemas.js';
+import { enumIn, headerOut, type Json } from '../gateway/kv-codec.js';
+import { enumField, int64Field } from '../gateway/schemas.js';
 import { GatewayStream } from '../gateway/stream.js';
 import { uint64In } from './cluster.js';
 import { callerOf } from '../caller.js';
@@ -24,18 +23,9 @@ export const SNAPSHOT_CHUNK_BYTES = 64 * 1024;
 /** Unsent snapshot bytes a slow client may hold in the socket's buffer before the copy waits. */
 const MAX_SNAPSHOT_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-const ACTIONS = ['get', 'activate', 'deactivate'] as const;
-
-/** etcd's enums on the gateway: the name or the number. */
-function enumIn<T extends string>(v: unknown, names: readonly T[], goType: string, upper: (n: T) => string): T {
-  if (v === undefined || v === null) return names[0];
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < names.length) return names[v];
-  if (typeof v === 'string') {
-    const found = names.find((n) => upper(n) === v);
-    if (found) return found;
-  }
-  throw new CairnError('BadRequest', `json: cannot unmarshal ${JSON.stringify(v)} into Go value of type ${goType}`);
-}
+/** etcd's AlarmRequest_AlarmAction names, by number; Cairn's actions in the same order. */
+const ACTION_NAMES = ['GET', 'ACTIVATE', 'DEACTIVATE'];
+const ACTIONS = { GET: 'get', ACTIVATE: 'activate', DEACTIVATE: 'deactivate' } as const;
 
 export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { server: CairnServer; streams: Set<{ end(): void }> }): Promise<void> {
   const { server } = opts;
@@ -43,13 +33,17 @@ export async function maintenanceGatewayRoutes(app: FastifyInstance, opts: { ser
   app.post('/maintenance/alarm', {
     schema: {
       tags, summary: 'List, activate or deactivate alarms (NOSPACE is raised past --quota-backend-bytes)',
-      body: obj({ action: { type: ['string', 'integer', 'null'] }, memberID: uint64('Member ID.'), alarm: { type: ['string', 'integer', 'null'] } }),
+      body: obj({
+        action: enumField('etcdserverpb.AlarmRequest_AlarmAction', ACTION_NAMES, 'What to do.'),
+        memberID: uint64('Member ID (0 with GET: every member).'),
+        alarm: enumField('etcdserverpb.AlarmType', [...ALARM_TYPES], 'Which alarm.'),
+      }),
       response: anyOut,
     },
   }, async (req) => {
     const b = (req.body ?? {}) as Json;
-    const action = enumIn(b.action, ACTIONS, 'etcdserverpb.AlarmRequest_AlarmAction', (n) => n.toUpperCase());
-    const alarm = enumIn<AlarmType>(b.alarm, ALARM_TYPES, 'etcdserverpb.AlarmType', (n) => n);
+    const action = ACTIONS[enumIn(b.action, ACTION_NAMES) as keyof typeof ACTIONS];
+    const alarm = enumIn<AlarmType>(b.alarm, ALARM_TYPES);
     const { result } = await server.alarm(action, uint64In(b.memberID), alarm);
     // etcd 3.4 answers alarm calls without a header.
     const out: Json = {};
